@@ -1,0 +1,1 @@
+"""home_editor: drop photos, get cutouts and 3D models."""

@@ -1,0 +1,1 @@
+"""Page parts: functions of state vars that return components."""

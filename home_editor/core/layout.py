@@ -1,0 +1,33 @@
+"""Where an item's files live: keys made only from ids the server generated, never from client input."""
+
+from __future__ import annotations
+
+import hashlib
+
+from home_editor.core.models import new_id
+
+ORIGINAL_STEM = "original"
+THUMB_NAME = "thumb.webp"
+
+
+def folder_for(library_id: str) -> str:
+    """The library's public storage folder: a one-way hash, so file URLs never reveal the library id
+    (which is the key to the library) and a lost database can still find the files again.
+    """
+    return hashlib.sha256(f"home_editor/folder/{library_id}".encode()).hexdigest()[:24]
+
+
+def file_key(library_id: str, item_id: str, name: str) -> str:
+    """The storage key of one of an item's files."""
+    return f"{folder_for(library_id)}/{item_id}/{name}"
+
+
+def original_name(extension: str) -> str:
+    """The original's file name (the extension comes from the detected format, not the client's name)."""
+    return f"{ORIGINAL_STEM}.{extension}"
+
+
+def new_cutout_name() -> str:
+    """A fresh cutout file name; a new name per result keeps browsers from showing a cached old one."""
+    return f"cutout-{new_id()}.png"
+

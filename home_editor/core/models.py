@@ -1,0 +1,108 @@
+"""Records of the library: items (one uploaded photo each) and jobs (work queued for an item)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+from enum import StrEnum
+
+ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+ID_LENGTH = 12
+LIBRARY_ID_LENGTH = 24
+_ID_PATTERN = re.compile(f"^[{ID_ALPHABET}]{{{ID_LENGTH}}}$")
+_LIBRARY_ID_PATTERN = re.compile(f"^[{ID_ALPHABET}]{{{LIBRARY_ID_LENGTH}}}$")
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life; `ACTIVE` ones still need work, `TERMINAL` ones are settled."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATUSES = frozenset({JobStatus.PENDING, JobStatus.PROCESSING})
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class JobType(StrEnum):
+    """What a job produces. `REMBG` makes the cutout; `GLB` (a 3D model) arrives with the 3D work."""
+
+    REMBG = "rembg"
+    GLB = "glb"
+
+
+class Priority:
+    """Higher runs first; within a priority the oldest job runs first."""
+
+    BATCH = 0
+    NORMAL = 10
+    USER = 20
+
+
+def new_id(length: int = ID_LENGTH) -> str:
+    """A random id from an unambiguous lower-case alphabet (12 chars = 60 bits)."""
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
+
+
+def new_library_id() -> str:
+    """A random library id (24 chars = 120 bits): it is the key to a library, so it must be unguessable."""
+    return new_id(LIBRARY_ID_LENGTH)
+
+
+def is_record_id(value: object) -> bool:
+    """Whether `value` is an item or job id this app could have generated."""
+    return isinstance(value, str) and bool(_ID_PATTERN.match(value))
+
+
+def is_library_id(value: object) -> bool:
+    """Whether `value` is a well-formed library id."""
+    return isinstance(value, str) and bool(_LIBRARY_ID_PATTERN.match(value))
+
+
+@dataclasses.dataclass(frozen=True)
+class Item:
+    """One uploaded photo and the files made from it. File names are relative to the item's folder."""
+
+    id: str
+    name: str
+    created_ms: int
+    updated_ms: int
+    original: str = ""
+    thumb: str = ""
+    cutout: str = ""
+    cutout_status: JobStatus = JobStatus.PENDING
+    cutout_error: str = ""
+    cutout_note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """A unit of queued work for one item.
+
+    `attempts` counts claims (each claim is one execution); `not_before_ms` holds a retry back; a
+    `processing` job belongs to the claim whose `lease_token` it carries until `lease_until_ms`.
+    """
+
+    id: str
+    item_id: str
+    type: JobType
+    created_ms: int
+    updated_ms: int
+    status: JobStatus = JobStatus.PENDING
+    priority: int = Priority.NORMAL
+    attempts: int = 0
+    progress: int = 0
+    message: str = ""
+    error: str = ""
+    not_before_ms: int = 0
+    lease_token: str = ""
+    lease_until_ms: int = 0
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the job still needs work."""
+        return self.status in ACTIVE_STATUSES

@@ -1,0 +1,226 @@
+"""The process-level runner: one drain task per library claims jobs from the store (at most
+`concurrency` at once, atomically, so tabs and workers never run a job twice) and executes them in
+tasks of its own. Tabs only wake it and watch; a reload, a second tab or a closed tab changes nothing
+about the work, which goes on until the library's queue is empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from home_editor.core.errors import BadInputError, HomeEditorError
+from home_editor.core.models import Job
+from home_editor.processing.base import ProgressReport
+from home_editor.jobs.changes import ChangeHub
+from home_editor.jobs.cutout_job import Outcome
+from home_editor.jobs.journal import ExecutionJournal
+from home_editor.settings import Settings
+from home_editor.store.async_store import AsyncLibraryStore
+
+logger = logging.getLogger(__name__)
+
+
+def now_ms() -> int:
+    """Wall-clock time in milliseconds (leases and back-offs are compared across processes)."""
+    return int(time.time() * 1000)
+
+
+class JobExecutor(Protocol):
+    """Does one job's work and stores its result."""
+
+    async def run(self, library_id: str, job: Job, report: ProgressReport) -> Outcome:
+        """Execute the job; raise on failure."""
+        ...
+
+    async def discard(self, keys: list[str]) -> None:
+        """Remove a result that will not be recorded."""
+        ...
+
+
+class ClaimLostError(Exception):
+    """The job's claim is gone (cancelled by the user, or taken over after a lease expiry)."""
+
+
+@dataclasses.dataclass
+class _Running:
+    library_id: str
+    job: Job
+    task: asyncio.Task[None]
+    renewed_ms: int
+
+
+def user_message(error: BaseException) -> str:
+    """Text safe to show: our own errors say what happened; anything else is named, not dumped."""
+    if isinstance(error, HomeEditorError):
+        return str(error) or type(error).__name__
+    return f"Processing failed unexpectedly ({type(error).__name__}); it will be retried."
+
+
+class Runner:
+    """Drains each library's queue in this process. Create one per process."""
+
+    def __init__(
+        self,
+        store: AsyncLibraryStore,
+        executor: JobExecutor,
+        hub: ChangeHub,
+        *,
+        settings: Settings,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self._store = store
+        self._executor = executor
+        self._hub = hub
+        self._settings = settings
+        self._clock = clock
+        self._journal = ExecutionJournal(settings.execution_log)
+        self._drains: dict[str, asyncio.Task[None]] = {}
+        self._wakes: dict[str, asyncio.Event] = {}
+        self._running: dict[str, _Running] = {}
+        self._janitor: asyncio.Task[None] | None = None
+
+    # ---- what tabs and handlers call ---------------------------------------------------------
+
+    def wake(self, library_id: str) -> None:
+        """Look at the library's queue now (a job was queued, a tab polled); starts draining if idle."""
+        self._wakes.setdefault(library_id, asyncio.Event()).set()
+        drain = self._drains.get(library_id)
+        if drain is None or drain.done():
+            self._drains[library_id] = asyncio.create_task(self._drain(library_id), name=f"drain-{library_id[:6]}")
+
+    def stop(self, job_ids: list[str]) -> None:
+        """Stop local executions of these jobs (after the store has cancelled them)."""
+        for job_id in job_ids:
+            running = self._running.get(job_id)
+            if running is not None:
+                running.task.cancel()
+
+    def running_count(self, library_id: str | None = None) -> int:
+        """Jobs executing in this process (of one library, or all)."""
+        return sum(library_id in (None, running.library_id) for running in self._running.values())
+
+    async def until_idle(self, library_id: str) -> None:
+        """Wait until the library's drain task has finished (tests and shutdown)."""
+        while (drain := self._drains.get(library_id)) is not None and not drain.done():
+            await asyncio.wait({drain})
+
+    def start_janitor(self) -> None:
+        """Start the periodic sweep (resume libraries with work, e.g. after a restart; drop old jobs)."""
+        if self._janitor is None or self._janitor.done():
+            self._janitor = asyncio.create_task(self._sweep_forever(), name="home-editor-janitor")
+
+    async def shutdown(self) -> None:
+        """Cancel every task of this runner (their claims expire and are recovered later)."""
+        tasks = [*self._drains.values(), *(running.task for running in self._running.values())]
+        if self._janitor is not None:
+            tasks.append(self._janitor)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ---- draining ----------------------------------------------------------------------------
+
+    async def _drain(self, library_id: str) -> None:
+        wake = self._wakes.setdefault(library_id, asyncio.Event())
+        while True:
+            wake.clear()
+            timeout = self._settings.poll_seconds
+            try:
+                await self._tick(library_id)
+                active, next_due = await self._store.queue_state(library_id, self._clock())
+            except Exception:
+                logger.exception("Queue tick failed for a library; trying again")
+                active, next_due = 1, None
+            if active == 0 and self.running_count(library_id) == 0 and not wake.is_set():
+                return  # no awaits between this check and the return: a wake() now starts a new drain
+            if next_due is not None:
+                timeout = min(timeout, max((next_due - self._clock()) / 1000, 0.01))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout)
+
+    async def _tick(self, library_id: str) -> None:
+        settings = self._settings
+        recovered = await self._store.expire_leases(
+            now_ms=self._clock(), max_attempts=settings.max_attempts, library_id=library_id
+        )
+        if recovered:
+            self._hub.notify(library_id)
+        await self._renew_leases(library_id)
+        while self.running_count(library_id) < settings.concurrency:
+            job = await self._store.claim_next(
+                library_id,
+                token=secrets.token_hex(8),
+                now_ms=self._clock(),
+                lease_ms=settings.lease_ms,
+                concurrency=settings.concurrency,
+            )
+            if job is None:
+                break
+            task = asyncio.create_task(self._execute(library_id, job), name=f"job-{job.id}")
+            self._running[job.id] = _Running(library_id, job, task, renewed_ms=self._clock())
+            self._hub.notify(library_id)
+
+    async def _renew_leases(self, library_id: str) -> None:
+        now = self._clock()
+        for running in list(self._running.values()):
+            if running.library_id != library_id or now - running.renewed_ms < self._settings.lease_ms / 3:
+                continue
+            if await self._store.renew_lease(running.job.id, running.job.lease_token, until_ms=now + self._settings.lease_ms):
+                running.renewed_ms = now
+            else:
+                running.task.cancel()
+
+    async def _execute(self, library_id: str, job: Job) -> None:
+        token = job.lease_token
+
+        async def report(progress: int, message: str) -> None:
+            if not await self._store.report_progress(job.id, token, progress=progress, message=message, now_ms=self._clock()):
+                raise ClaimLostError
+            self._hub.notify(library_id)
+
+        await self._journal.record("start", job.id, job.type.value)
+        try:
+            outcome = await self._executor.run(library_id, job, report)
+            done = await self._store.complete(job.id, token, now_ms=self._clock(), cutout=outcome.cutout, note=outcome.note)
+            if done is None:
+                await self._executor.discard(outcome.keys)
+        except (asyncio.CancelledError, ClaimLostError):
+            pass  # cancelled by the user, or the claim moved on: nothing to record
+        except Exception as error:
+            if not isinstance(error, HomeEditorError):
+                logger.exception("Job %s failed", job.id)
+            await self._store.fail(
+                job.id,
+                token,
+                error=user_message(error),
+                retryable=not isinstance(error, BadInputError) and getattr(error, "retryable", True),
+                now_ms=self._clock(),
+                max_attempts=self._settings.max_attempts,
+            )
+        finally:
+            self._running.pop(job.id, None)
+            await self._journal.record("end", job.id, job.type.value)
+            self._hub.notify(library_id)
+            self.wake(library_id)
+
+    async def _sweep_forever(self) -> None:
+        last_cleanup = 0
+        while True:
+            try:
+                for library_id in await self._store.libraries_with_work():
+                    self.wake(library_id)
+                if self._clock() - last_cleanup >= self._settings.cleanup_interval_seconds * 1000:
+                    removed = await self._store.cleanup(now_ms=self._clock(), ttl_ms=self._settings.job_ttl_ms)
+                    last_cleanup = self._clock()
+                    if removed:
+                        logger.info("Removed %d settled jobs older than the time to live", removed)
+            except Exception:
+                logger.exception("Janitor sweep failed; trying again")
+            await asyncio.sleep(self._settings.poll_seconds)

@@ -1,0 +1,167 @@
+"""What the page can ask of a library (no Reflex here): add an upload, reconcile the browser's mirror,
+cancel, retry, delete. Every call names the library; item ids from the page are only looked up inside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+
+from home_editor.core import reconcile
+from home_editor.core.errors import StorageError
+from home_editor.core.layout import THUMB_NAME, file_key, original_name
+from home_editor.core.mirror import clean_text
+from home_editor.core.models import Item, Job, JobStatus, JobType, new_id
+from home_editor.processing.images import accept_upload
+from home_editor.processing.pools import run_upload_work
+from home_editor.jobs.changes import ChangeHub
+from home_editor.jobs.runner import Runner, now_ms
+from home_editor.settings import Settings
+from home_editor.storage.base import Storage, content_type_for
+from home_editor.store.async_store import AsyncLibraryStore
+from home_editor.store.library_store import Snapshot
+
+logger = logging.getLogger(__name__)
+
+
+class LibraryService:
+    """The library operations behind the page's events."""
+
+    def __init__(
+        self, store: AsyncLibraryStore, storage: Storage, runner: Runner, hub: ChangeHub, *, settings: Settings
+    ) -> None:
+        self.store = store
+        self.storage = storage
+        self.runner = runner
+        self.hub = hub
+        self.settings = settings
+
+    def url(self, library_id: str, item_id: str, name: str) -> str:
+        """Public URL of one of an item's files ('' when there is no such file)."""
+        return self.storage.url(file_key(library_id, item_id, name)) if name else ""
+
+    async def snapshot(self, library_id: str) -> Snapshot:
+        """The library as the store has it."""
+        return await self.store.snapshot(library_id)
+
+    async def add_upload(self, library_id: str, file_name: str, data: bytes) -> Item:
+        """Validate an uploaded file, store the original (first) and its thumbnail, then add the item
+        and queue its cutout. Nothing is left behind when any step fails.
+
+        Raises:
+            BadInputError: The file is not an acceptable image (the reason is user-facing).
+            StorageError: A file could not be stored.
+        """
+        accepted = await run_upload_work(
+            lambda: accept_upload(data, max_bytes=self.settings.max_upload_bytes, max_pixels=self.settings.max_pixels)
+        )
+        now = now_ms()
+        item = Item(
+            id=new_id(),
+            name=clean_text(file_name, 80) or "image",
+            created_ms=now,
+            updated_ms=now,
+            original=original_name(accepted.extension),
+            thumb=THUMB_NAME,
+        )
+        job = Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now, message="Queued")
+        keys = [file_key(library_id, item.id, item.original), file_key(library_id, item.id, item.thumb)]
+        try:
+            await self.storage.put(keys[0], data, content_type=content_type_for(keys[0]))
+            await self.storage.put(keys[1], accepted.thumbnail, content_type="image/webp")
+            await self.store.add_item(library_id, item, job, content_hash=hashlib.sha256(data).hexdigest())
+        except BaseException:
+            await self._remove_files(keys)
+            raise
+        self.hub.notify(library_id)
+        self.runner.wake(library_id)
+        return item
+
+    async def open_library(self, library_id: str, mirror_items: Sequence[Item], mirror_jobs: Sequence[Job]) -> None:
+        """Make sure the library exists and merge the browser's mirror into the store (checked)."""
+        await self.store.ensure_library(library_id, now_ms())
+        snapshot = await self.store.snapshot(library_id)
+        plan = reconcile.plan_reconcile(
+            snapshot.items,
+            snapshot.jobs,
+            mirror_items,
+            mirror_jobs,
+            deleted_item_ids=await self.store.deleted_item_ids(library_id),
+            now_ms=now_ms(),
+            ttl_ms=self.settings.job_ttl_ms,
+        )
+        if not plan.items and not plan.jobs:
+            return
+        items_by_id = {item.id: item for item in snapshot.items}
+        adopted_items = []
+        for candidate in plan.items:
+            existing = await self._existing_files(library_id, candidate)
+            adopted = reconcile.adopt_item(items_by_id.get(candidate.id), candidate, existing)
+            if adopted is not None:
+                adopted_items.append(adopted)
+                items_by_id[adopted.id] = adopted
+        jobs_by_id = {job.id: job for job in snapshot.jobs}
+        adopted_jobs = [
+            adopted
+            for job in plan.jobs
+            if job.item_id in items_by_id
+            and (adopted := reconcile.adopt_job(jobs_by_id.get(job.id), job, item=items_by_id[job.item_id], now_ms=now_ms()))
+        ]
+        await self.store.upsert_from_mirror(library_id, adopted_items, adopted_jobs)
+        logger.info("Recovered %d items and %d jobs from a browser mirror", len(adopted_items), len(adopted_jobs))
+        await self._queue_missing_work(library_id)
+
+    async def cancel(self, library_id: str, item_id: str) -> bool:
+        """Cancel the item's queued or running work."""
+        stopped = await self.store.cancel(library_id, item_id, now_ms=now_ms())
+        self.runner.stop([job.id for job in stopped])
+        self.hub.notify(library_id)
+        return bool(stopped)
+
+    async def retry(self, library_id: str, item_id: str) -> bool:
+        """Queue the item's failed or cancelled cutout again, with fresh attempts."""
+        now = now_ms()
+        fresh = Job(id=new_id(), item_id=item_id, type=JobType.REMBG, created_ms=now, updated_ms=now, message="Queued")
+        queued = await self.store.retry(library_id, item_id, JobType.REMBG, new_job=fresh)
+        if queued is None:
+            return False
+        self.hub.notify(library_id)
+        self.runner.wake(library_id)
+        return True
+
+    async def delete(self, library_id: str, item_id: str) -> Item | None:
+        """Delete the item, stop its work and remove its files."""
+        item = await self.store.delete_item(library_id, item_id, now_ms=now_ms())
+        if item is None:
+            return None
+        snapshot_jobs = [job.id for job in (await self.store.snapshot(library_id)).jobs if job.item_id == item_id]
+        self.runner.stop(snapshot_jobs)
+        await self._remove_files([file_key(library_id, item.id, name) for name in _file_names(item)])
+        self.hub.notify(library_id)
+        return item
+
+    async def _existing_files(self, library_id: str, item: Item) -> set[str]:
+        names = [name for name in (item.original, item.thumb, item.cutout) if name]
+        return {name for name in names if await self.storage.exists(file_key(library_id, item.id, name))}
+
+    async def _queue_missing_work(self, library_id: str) -> None:
+        """Give every item that waits for a cutout an active job (a recovered mirror may lack one)."""
+        snapshot = await self.store.snapshot(library_id)
+        active = {job.item_id for job in snapshot.jobs if job.is_active and job.type is JobType.REMBG}
+        for item in snapshot.items:
+            if item.cutout_status in (JobStatus.PENDING, JobStatus.PROCESSING) and item.id not in active:
+                now = now_ms()
+                job = Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now)
+                await self.store.retry(library_id, item.id, JobType.REMBG, new_job=job)
+        self.runner.wake(library_id)
+
+    async def _remove_files(self, keys: list[str]) -> None:
+        try:
+            await self.storage.delete(keys)
+        except StorageError:
+            logger.warning("Could not remove %d stored files", len(keys))
+
+
+def _file_names(item: Item) -> list[str]:
+    return [name for name in (item.original, item.thumb, item.cutout) if name]

@@ -1,0 +1,34 @@
+"""The one page: header, drop zone and the grid of item cards."""
+
+import reflex as rx
+
+from home_editor import styles
+from home_editor.components.dropzone import dropzone
+from home_editor.components.header import header
+from home_editor.components.item_card import item_card
+from home_editor.state.library_state import LibraryState
+
+
+def index() -> rx.Component:
+    """Drop photos, watch them become cutouts."""
+    return rx.box(
+        rx.vstack(
+            header(),
+            dropzone(),
+            rx.cond(
+                LibraryState.cards.length() == 0,
+                rx.text("No photos yet.", color_scheme="gray", custom_attrs={"data-testid": "empty-library"}),
+            ),
+            rx.grid(
+                rx.foreach(LibraryState.cards, item_card),
+                columns=rx.breakpoints(initial="1", sm="2", md="3", lg="4"),
+                spacing="4",
+                width="100%",
+                custom_attrs={"data-testid": "item-grid"},
+            ),
+            spacing="4",
+            width="100%",
+            custom_attrs={"data-testid": "page-ready", "data-ready": LibraryState.ready.to_string()},
+        ),
+        style=styles.PAGE,
+    )

@@ -1,0 +1,1 @@
+"""Image intake and processing: validation, thumbnails, and the processors behind the `Processor` seam."""

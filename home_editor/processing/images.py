@@ -1,0 +1,154 @@
+"""Safe image intake with Pillow: type by content from an allow-list, byte and pixel caps, a full decode
+so truncated files are refused, EXIF orientation applied, and small WebP thumbnails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import io
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from home_editor.core.errors import BadInputError
+
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "HEIF")
+SUPPORTED_TEXT = "JPEG, PNG, WebP, AVIF or HEIC"
+_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "AVIF": "avif", "HEIF": "heic"}
+THUMB_SIDE = 512
+# Magic numbers of common formats we refuse, so the message can name what the file really is.
+_KNOWN_OTHERS = (
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"BM", "a BMP image"),
+    (b"\x00\x00\x01\x00", "an ICO icon"),
+    (b"PK\x03\x04", "a ZIP archive"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class AcceptedImage:
+    """An upload that passed every check, with its thumbnail."""
+
+    extension: str
+    width: int
+    height: int
+    thumbnail: bytes
+
+
+@functools.cache
+def _register_heif() -> None:
+    import pi_heif  # noqa: PLC0415 - registering the opener is a one-off side effect, done on first use
+
+    pi_heif.register_heif_opener()
+
+
+def _describe_refused(data: bytes) -> str:
+    head = data[:512].lstrip().lower()
+    for magic, name in _KNOWN_OTHERS:
+        if data.startswith(magic):
+            return f"it is {name}; supported are {SUPPORTED_TEXT}"
+    if head.startswith((b"<svg", b"<?xml", b"<!doctype", b"<html")) or b"<svg" in head:
+        return f"it is an SVG/HTML document, not a photo; supported are {SUPPORTED_TEXT}"
+    return f"it is not a supported image ({SUPPORTED_TEXT})"
+
+
+def open_image(data: bytes, *, max_pixels: int) -> Image.Image:
+    """Open and fully decode an image from the allow-list, or raise BadInputError saying why not.
+
+    Args:
+        data: The file's bytes.
+        max_pixels: Largest accepted width × height (checked from the header, before decoding).
+
+    Returns:
+        The decoded image (orientation not yet applied).
+    """
+    _register_heif()
+    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb guard, above our exact check below
+    try:
+        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except Image.DecompressionBombError as error:
+        raise BadInputError(f"it has too many pixels (limit {max_pixels / 1e6:.0f} megapixels)") from error
+    except (UnidentifiedImageError, ValueError, OSError) as error:
+        raise BadInputError(_describe_refused(data)) from error
+    width, height = image.size
+    if width * height > max_pixels:
+        raise BadInputError(
+            f"it has {width * height / 1e6:.1f} megapixels ({width}×{height}); the limit is "
+            f"{max_pixels / 1e6:.0f} megapixels"
+        )
+    if width < 1 or height < 1:
+        raise BadInputError("it has no pixels")
+    return image
+
+
+def _decode_fully(image: Image.Image, *, draft_side: int | None) -> None:
+    if draft_side and image.format == "JPEG":
+        image.draft("RGB", (draft_side, draft_side))  # DCT scaling: decodes every block, far faster
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError) as error:
+        raise BadInputError("the file is truncated or corrupt") from error
+
+
+def to_standard_mode(image: Image.Image) -> Image.Image:
+    """RGB, or RGBA when the image has transparency (16-bit grey scaled down, CMYK converted)."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        values = np.asarray(image, dtype=np.float64)
+        scale = 257.0 if values.max(initial=0) <= 65535 else 1.0
+        image = Image.fromarray(np.clip(values / scale, 0, 255).astype(np.uint8), mode="L")
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    target = "RGBA" if has_alpha else "RGB"
+    return image if image.mode == target else image.convert(target)
+
+
+def encode_webp(image: Image.Image, *, quality: int = 80) -> bytes:
+    """WebP bytes (keeps alpha)."""
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", quality=quality, method=2)
+    return buffer.getvalue()
+
+
+def accept_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> AcceptedImage:
+    """Check an uploaded file and make its thumbnail; raise BadInputError with a user-facing reason.
+
+    Args:
+        data: The uploaded bytes.
+        max_bytes: Size cap.
+        max_pixels: Pixel cap.
+
+    Returns:
+        The accepted image's facts and a ≤ 512 px WebP thumbnail, upright.
+    """
+    if not data:
+        raise BadInputError("the file is empty")
+    if len(data) > max_bytes:
+        raise BadInputError(f"it is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB")
+    image = open_image(data, max_pixels=max_pixels)
+    image_format = image.format or ""
+    width, height = image.size
+    _decode_fully(image, draft_side=THUMB_SIDE)
+    thumb = to_standard_mode(image)
+    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    thumb = ImageOps.exif_transpose(thumb)  # after thumbnail(): cheap on the small image
+    if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+        width, height = height, width
+    return AcceptedImage(
+        extension=_EXTENSIONS[image_format], width=width, height=height, thumbnail=encode_webp(thumb)
+    )
+
+
+def load_for_processing(data: bytes, *, max_side: int, max_pixels: int) -> Image.Image:
+    """Decode a stored original for processing: upright, RGB/RGBA, long side at most `max_side`."""
+    image = open_image(data, max_pixels=max_pixels)
+    _decode_fully(image, draft_side=max_side)
+    image = ImageOps.exif_transpose(to_standard_mode(image))
+    if max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return image
+

@@ -1,0 +1,56 @@
+"""The embedded default processor: classical background removal (see `cutout`), no model download."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from home_editor.processing.base import Cutout, ProgressReport
+from home_editor.processing.cutout import compute_mask
+from home_editor.processing.images import load_for_processing
+from home_editor.processing.pools import run_job_work
+
+OUTPUT_SIDE = 1024  # the card shows the cutout itself, and 3D generation wants ≤ 1024 px
+WORK_SIDE = 1024
+LOW_CONFIDENCE = "Low confidence: {reason}; the photo is kept as it was. A plain background works best."
+
+
+def cut_out(data: bytes, *, max_pixels: int) -> Cutout:
+    """Decode at ≤ 1024 px, find the object, and encode an RGBA PNG of the same size."""
+    image = load_for_processing(data, max_side=OUTPUT_SIDE, max_pixels=max_pixels)
+    if image.mode == "RGBA" and np.asarray(image.getchannel("A")).min() < 250:
+        return Cutout(png=_png(image), note="The image was already transparent; kept as it was.")
+    rgb = image.convert("RGB")
+    work = rgb.copy()
+    work.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BILINEAR)
+    mask = compute_mask(np.asarray(work))
+    alpha = Image.fromarray(mask.alpha, mode="L")
+    if alpha.size != rgb.size:
+        alpha = alpha.resize(rgb.size, Image.Resampling.BILINEAR)
+    rgb.putalpha(alpha)
+    note = "" if mask.confident else LOW_CONFIDENCE.format(reason=mask.reason)
+    return Cutout(png=_png(rgb), note=note)
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+class LocalProcessor:
+    """Runs `cut_out` on the job thread pool."""
+
+    label = "Local (classical cutout)"
+
+    def __init__(self, *, max_pixels: int) -> None:
+        self._max_pixels = max_pixels
+
+    async def remove_background(self, image: bytes, *, report: ProgressReport) -> Cutout:
+        """The cutout of `image`."""
+        await report(10, "Removing the background…")
+        result = await run_job_work(lambda: cut_out(image, max_pixels=self._max_pixels))
+        await report(90, "Saving the cutout…")
+        return result

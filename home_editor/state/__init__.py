@@ -1,0 +1,1 @@
+"""The Reflex layer's state: the only place where Reflex meets the domain."""

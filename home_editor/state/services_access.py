@@ -1,0 +1,26 @@
+"""The process's services, built on first use from the environment and Reflex's config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import reflex as rx
+
+from home_editor.services import Services, build_services
+from home_editor.settings import load_env_files, settings_from_environment
+
+_services: Services | None = None
+
+
+def get_services() -> Services:
+    """The services of this process (raises ConfigError for a bad configuration)."""
+    global _services  # noqa: PLW0603 - one set of services per process, built lazily (no I/O at import)
+    if _services is None:
+        load_env_files(Path.cwd())
+        config = rx.config.get_config()
+        _services = build_services(
+            settings_from_environment(),
+            db_url=config.db_url or "sqlite:///home_editor.db",
+            public_base_url=config.api_url,
+        )
+    return _services

@@ -1,0 +1,1 @@
+"""Where files live: the `Storage` protocol and its implementations (local files today)."""

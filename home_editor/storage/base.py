@@ -1,0 +1,58 @@
+"""The storage seam: the queue and the upload path use only this protocol."""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from home_editor.core.errors import StorageError
+
+# Keys are made by the app from its own ids only: folder/item/file.ext, lower-case, no dots but the suffix.
+KEY_PATTERN = re.compile(r"^[a-z0-9]{8,40}/[a-z0-9]{12}/[a-z]{1,12}(-[a-z0-9]{12})?\.(jpg|png|webp|avif|heic|glb)$")
+
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "avif": "image/avif",
+    "heic": "image/heic",
+    "glb": "model/gltf-binary",
+}
+
+
+def check_key(key: str) -> str:
+    """Return `key` if the app could have made it; raise StorageError otherwise (never a client path)."""
+    if not KEY_PATTERN.match(key):
+        raise StorageError(f"Refusing an invalid storage key: {key[:80]!r}")
+    return key
+
+
+def content_type_for(key: str) -> str:
+    """The MIME type for a key's suffix."""
+    return CONTENT_TYPES[key.rsplit(".", 1)[-1]]
+
+
+class Storage(Protocol):
+    """Stores files under app-made keys and says where the browser can fetch them."""
+
+    label: str
+
+    async def put(self, key: str, data: bytes, *, content_type: str) -> str:
+        """Store `data` under `key`; returns the public URL. Raises StorageError."""
+        ...
+
+    async def get(self, key: str) -> bytes:
+        """The bytes stored under `key`. Raises StorageError (also when missing)."""
+        ...
+
+    async def exists(self, key: str) -> bool:
+        """Whether `key` holds a file."""
+        ...
+
+    async def delete(self, keys: list[str]) -> None:
+        """Remove the files (missing ones are ignored). Raises StorageError."""
+        ...
+
+    def url(self, key: str) -> str:
+        """The public URL of `key`."""
+        ...

@@ -1,0 +1,80 @@
+"""Local-file storage: files below one root folder, written atomically, served by the app's /media route."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+from home_editor.core.errors import StorageError
+from home_editor.storage.base import check_key
+
+
+class LocalFileStorage:
+    """Files under `root`; URLs are `base_url` + key (the app serves them, see `media_route`)."""
+
+    label = "Local files"
+
+    def __init__(self, root: Path, *, base_url: str) -> None:
+        self.root = root
+        self._base_url = base_url.rstrip("/")
+
+    def path(self, key: str) -> Path:
+        """The file for a key (keys are validated, so the path stays inside the root)."""
+        return self.root / check_key(key)
+
+    async def put(self, key: str, data: bytes, *, content_type: str) -> str:
+        """Write to a temporary file and move it into place, so readers never see half a file."""
+        path = self.path(key)
+        try:
+            await asyncio.to_thread(_write_atomically, path, data)
+        except OSError as error:
+            raise StorageError(f"Could not store the file ({error.strerror or error})") from error
+        return self.url(key)
+
+    async def get(self, key: str) -> bytes:
+        """Read a stored file."""
+        try:
+            return await asyncio.to_thread(self.path(key).read_bytes)
+        except OSError as error:
+            raise StorageError(f"Could not read a stored file ({error.strerror or error})") from error
+
+    async def exists(self, key: str) -> bool:
+        """Whether the file exists."""
+        return await asyncio.to_thread(self.path(key).is_file)
+
+    async def delete(self, keys: list[str]) -> None:
+        """Remove files, and the item folder once it is empty."""
+        try:
+            await asyncio.to_thread(_remove, [self.path(key) for key in keys])
+        except OSError as error:
+            raise StorageError(f"Could not delete a stored file ({error.strerror or error})") from error
+
+    def url(self, key: str) -> str:
+        """Where the browser fetches the file."""
+        return f"{self._base_url}/{check_key(key)}"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _remove(paths: list[Path]) -> None:
+    folders = set()
+    for path in paths:
+        path.unlink(missing_ok=True)
+        folders.add(path.parent)
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # not empty: other files of the item remain

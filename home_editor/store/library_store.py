@@ -1,0 +1,367 @@
+"""Every read and write of libraries, items and jobs. Each change is one transaction whose WHERE clause
+re-checks the state it was decided on (compare-and-set), so two tabs, two workers or a restarted server
+can never both claim a job or both settle it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from home_editor.core import scheduler
+from home_editor.core.models import ACTIVE_STATUSES, Item, Job, JobStatus, JobType
+from home_editor.store.records import item_from_row, item_values, job_from_row, job_values
+from home_editor.store.schema import items, jobs, libraries
+
+_ACTIVE = [status.value for status in ACTIVE_STATUSES]
+_TERMINAL = [JobStatus.COMPLETED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value]
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """A library's live items (newest first) and all its jobs."""
+
+    items: list[Item]
+    jobs: list[Job]
+
+
+class LibraryStore:
+    """Synchronous store on a SQLAlchemy engine; `AsyncLibraryStore` runs it off the event loop."""
+
+    def __init__(self, engine: sa.Engine, *, rng: random.Random | None = None) -> None:
+        self._engine = engine
+        self._rng = rng or random.Random()
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def snapshot(self, library_id: str) -> Snapshot:
+        """The library's live items and its jobs."""
+        with self._engine.connect() as conn:
+            item_rows = conn.execute(
+                sa.select(items)
+                .where(items.c.library_id == library_id, items.c.deleted_ms == 0)
+                .order_by(items.c.created_ms.desc(), items.c.id)
+            ).mappings()
+            found_items = [item_from_row(row) for row in item_rows]
+            job_rows = conn.execute(sa.select(jobs).where(jobs.c.library_id == library_id)).mappings()
+            return Snapshot(items=found_items, jobs=[job_from_row(row) for row in job_rows])
+
+    def library_exists(self, library_id: str) -> bool:
+        """Whether the library has been created on this server."""
+        with self._engine.connect() as conn:
+            return conn.execute(sa.select(libraries.c.id).where(libraries.c.id == library_id)).first() is not None
+
+    def deleted_item_ids(self, library_id: str) -> set[str]:
+        """Ids of the library's deleted items (tombstones that keep a stale mirror from reviving them)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(items.c.id).where(items.c.library_id == library_id, items.c.deleted_ms != 0)
+            )
+            return {row[0] for row in rows}
+
+    def item(self, library_id: str, item_id: str) -> Item | None:
+        """One live item of the library (None for another library's item or a deleted one)."""
+        with self._engine.connect() as conn:
+            return self._item(conn, library_id, item_id)
+
+    def job(self, job_id: str) -> Job | None:
+        """One job by id."""
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).mappings().first()
+            return job_from_row(row) if row else None
+
+    def libraries_with_work(self) -> list[str]:
+        """Libraries that have pending or processing jobs."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(jobs.c.library_id).where(jobs.c.status.in_(_ACTIVE)).distinct())
+            return [row[0] for row in rows]
+
+    def queue_state(self, library_id: str, now_ms: int) -> tuple[int, int | None]:
+        """How many of the library's jobs are active, and when the earliest held-back one is due."""
+        with self._engine.connect() as conn:
+            active = conn.execute(
+                sa.select(sa.func.count()).where(jobs.c.library_id == library_id, jobs.c.status.in_(_ACTIVE))
+            ).scalar_one()
+            next_due = conn.execute(
+                sa.select(sa.func.min(jobs.c.not_before_ms)).where(
+                    jobs.c.library_id == library_id,
+                    jobs.c.status == JobStatus.PENDING.value,
+                    jobs.c.not_before_ms > now_ms,
+                )
+            ).scalar_one()
+            return active, next_due
+
+    def find_by_hash(self, library_id: str, content_hash: str) -> Item | None:
+        """A live item of the library whose original has these bytes."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(items).where(
+                    items.c.library_id == library_id,
+                    items.c.content_hash == content_hash,
+                    items.c.deleted_ms == 0,
+                )
+            ).mappings().first()
+            return item_from_row(row) if row else None
+
+    # ---- creating ----------------------------------------------------------------------------
+
+    def ensure_library(self, library_id: str, now_ms: int) -> None:
+        """Create the library record if it does not exist yet."""
+        with self._engine.begin() as conn:
+            if conn.execute(sa.select(libraries.c.id).where(libraries.c.id == library_id)).first() is None:
+                conn.execute(sa.insert(libraries).values(id=library_id, created_ms=now_ms))
+
+    def add_item(self, library_id: str, item: Item, job: Job | None, *, content_hash: str = "") -> None:
+        """Add a new item, and its first job, in one transaction."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                sa.insert(items).values(library_id=library_id, content_hash=content_hash, **item_values(item))
+            )
+            if job is not None:
+                conn.execute(sa.insert(jobs).values(library_id=library_id, **job_values(job)))
+
+    # ---- the queue ---------------------------------------------------------------------------
+
+    def claim_next(
+        self, library_id: str, *, token: str, now_ms: int, lease_ms: int, concurrency: int
+    ) -> Job | None:
+        """Atomically claim the library's best due pending job if fewer than `concurrency` run.
+
+        The library row is locked first (FOR UPDATE on Postgres; SQLite transactions are IMMEDIATE),
+        so concurrent claimers of one library are serialised and the running count cannot be exceeded.
+        """
+        with self._engine.begin() as conn:
+            conn.execute(sa.select(libraries.c.id).where(libraries.c.id == library_id).with_for_update())
+            active = [
+                job_from_row(row)
+                for row in conn.execute(
+                    sa.select(jobs).where(jobs.c.library_id == library_id, jobs.c.status.in_(_ACTIVE))
+                ).mappings()
+            ]
+            for job in scheduler.pick_claims(active, now_ms=now_ms, concurrency=concurrency):
+                claimed = scheduler.claimed(job, now_ms=now_ms, token=token, lease_ms=lease_ms)
+                if self._compare_and_set(conn, job, claimed):
+                    self._sync_item(conn, claimed)
+                    return claimed
+            return None
+
+    def renew_lease(self, job_id: str, token: str, *, until_ms: int) -> bool:
+        """Extend a running job's lease; False when the claim is gone (cancelled, or taken over)."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value)
+                .values(lease_until_ms=until_ms)
+            )
+            return result.rowcount == 1
+
+    def report_progress(self, job_id: str, token: str, *, progress: int, message: str, now_ms: int) -> bool:
+        """Record a running job's progress; False when the claim is gone."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value)
+                .values(progress=max(0, min(progress, 99)), message=message[:200], updated_ms=now_ms)
+            )
+            return result.rowcount == 1
+
+    def complete(self, job_id: str, token: str, *, now_ms: int, cutout: str = "", note: str = "") -> Job | None:
+        """Settle a running job as completed and write its result into the item (one transaction).
+
+        Returns:
+            The completed job, or None when the claim is gone (the result must then be discarded).
+        """
+        with self._engine.begin() as conn:
+            job = self._claimed_job(conn, job_id, token)
+            if job is None:
+                return None
+            done = scheduler.succeeded(job, now_ms=now_ms, note=note)
+            if not self._compare_and_set(conn, job, done):
+                return None
+            self._sync_item(conn, done, cutout=cutout, note=note)
+            return done
+
+    def fail(self, job_id: str, token: str, *, error: str, retryable: bool, now_ms: int, max_attempts: int) -> Job | None:
+        """Settle a running job's failed attempt: back-off and retry, or failed for good.
+
+        Returns:
+            The settled job, or None when the claim is gone.
+        """
+        with self._engine.begin() as conn:
+            job = self._claimed_job(conn, job_id, token)
+            if job is None:
+                return None
+            settled = scheduler.failed(
+                job, error=error, retryable=retryable, now_ms=now_ms, rng=self._rng, max_attempts=max_attempts
+            )
+            if not self._compare_and_set(conn, job, settled):
+                return None
+            self._sync_item(conn, settled)
+            return settled
+
+    def expire_leases(self, *, now_ms: int, max_attempts: int, library_id: str | None = None) -> list[Job]:
+        """Return processing jobs whose runner stopped renewing them (a restart) to the queue.
+
+        Returns:
+            The recovered jobs (pending again, or failed when out of attempts).
+        """
+        recovered = []
+        with self._engine.begin() as conn:
+            query = sa.select(jobs).where(jobs.c.status == JobStatus.PROCESSING.value, jobs.c.lease_until_ms < now_ms)
+            if library_id is not None:
+                query = query.where(jobs.c.library_id == library_id)
+            for row in conn.execute(query).mappings().all():
+                job = job_from_row(row)
+                back = scheduler.recovered(job, now_ms=now_ms, rng=self._rng, max_attempts=max_attempts)
+                if self._compare_and_set(conn, job, back):
+                    self._sync_item(conn, back)
+                    recovered.append(back)
+        return recovered
+
+    def cleanup(self, *, now_ms: int, ttl_ms: int) -> int:
+        """Delete settled jobs older than the time to live (items are never removed).
+
+        Returns:
+            How many jobs were removed.
+        """
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.delete(jobs).where(jobs.c.status.in_(_TERMINAL), jobs.c.updated_ms < now_ms - ttl_ms)
+            )
+            return result.rowcount
+
+    # ---- user actions ------------------------------------------------------------------------
+
+    def cancel(self, library_id: str, item_id: str, *, now_ms: int) -> list[Job]:
+        """Cancel the item's pending and processing jobs.
+
+        Returns:
+            The cancelled jobs (empty for another library's item or when nothing was active).
+        """
+        done = []
+        with self._engine.begin() as conn:
+            for job in self._active_jobs(conn, library_id, item_id):
+                stopped = scheduler.cancelled(job, now_ms=now_ms)
+                if stopped is not None and self._compare_and_set(conn, job, stopped):
+                    self._sync_item(conn, stopped)
+                    done.append(stopped)
+        return done
+
+    def retry(self, library_id: str, item_id: str, job_type: JobType, *, new_job: Job) -> Job | None:
+        """Queue the item's failed or cancelled job again (or `new_job` if it has none left).
+
+        Returns:
+            The queued job, or None when the item is not this library's or already has active work.
+        """
+        with self._engine.begin() as conn:
+            if self._item(conn, library_id, item_id) is None or self._active_jobs(conn, library_id, item_id):
+                return None
+            latest = conn.execute(
+                sa.select(jobs)
+                .where(jobs.c.library_id == library_id, jobs.c.item_id == item_id, jobs.c.type == job_type.value)
+                .order_by(jobs.c.created_ms.desc())
+            ).mappings().first()
+            again = scheduler.retried(job_from_row(latest), now_ms=new_job.created_ms) if latest else None
+            if latest is not None and again is not None:
+                if not self._compare_and_set(conn, job_from_row(latest), again):
+                    return None
+            else:
+                again = new_job
+                conn.execute(sa.insert(jobs).values(library_id=library_id, **job_values(again)))
+            self._sync_item(conn, again)
+            return again
+
+    def delete_item(self, library_id: str, item_id: str, *, now_ms: int) -> Item | None:
+        """Mark the item deleted (a tombstone) and cancel its active jobs.
+
+        Returns:
+            The deleted item (so its files can be removed), or None if it is not this library's.
+        """
+        with self._engine.begin() as conn:
+            item = self._item(conn, library_id, item_id)
+            if item is None:
+                return None
+            for job in self._active_jobs(conn, library_id, item_id):
+                stopped = scheduler.cancelled(job, now_ms=now_ms)
+                if stopped is not None:
+                    self._compare_and_set(conn, job, stopped)
+            conn.execute(sa.update(items).where(items.c.id == item_id).values(deleted_ms=now_ms, updated_ms=now_ms))
+            return item
+
+    # ---- reconciliation ------------------------------------------------------------------------
+
+    def upsert_from_mirror(self, library_id: str, new_items: Sequence[Item], new_jobs: Sequence[Job]) -> None:
+        """Write verified mirror records; a row changed meanwhile (newer `updated_ms`) is left alone."""
+        with self._engine.begin() as conn:
+            for item in new_items:
+                self._upsert(conn, items, library_id, item.id, item.updated_ms, item_values(item))
+            for job in new_jobs:
+                self._upsert(conn, jobs, library_id, job.id, job.updated_ms, job_values(job))
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _upsert(conn: sa.Connection, table: sa.Table, library_id: str, record_id: str, updated_ms: int, values: dict) -> None:
+        existing = conn.execute(sa.select(table.c.library_id, table.c.updated_ms).where(table.c.id == record_id)).first()
+        if existing is None:
+            conn.execute(sa.insert(table).values(library_id=library_id, **values))
+        elif existing[0] == library_id and existing[1] < updated_ms:
+            conn.execute(sa.update(table).where(table.c.id == record_id, table.c.updated_ms == existing[1]).values(**values))
+
+    @staticmethod
+    def _item(conn: sa.Connection, library_id: str, item_id: str) -> Item | None:
+        row = conn.execute(
+            sa.select(items).where(items.c.id == item_id, items.c.library_id == library_id, items.c.deleted_ms == 0)
+        ).mappings().first()
+        return item_from_row(row) if row else None
+
+    @staticmethod
+    def _active_jobs(conn: sa.Connection, library_id: str, item_id: str) -> list[Job]:
+        rows = conn.execute(
+            sa.select(jobs).where(
+                jobs.c.library_id == library_id, jobs.c.item_id == item_id, jobs.c.status.in_(_ACTIVE)
+            )
+        ).mappings()
+        return [job_from_row(row) for row in rows]
+
+    @staticmethod
+    def _claimed_job(conn: sa.Connection, job_id: str, token: str) -> Job | None:
+        row = conn.execute(
+            sa.select(jobs).where(
+                jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value
+            )
+        ).mappings().first()
+        return job_from_row(row) if row else None
+
+    @staticmethod
+    def _compare_and_set(conn: sa.Connection, before: Job, after: Job) -> bool:
+        """Write `after` only if the row still holds `before`'s status, claim and attempt count."""
+        result = conn.execute(
+            sa.update(jobs)
+            .where(
+                jobs.c.id == before.id,
+                jobs.c.status == before.status.value,
+                jobs.c.lease_token == before.lease_token,
+                jobs.c.attempts == before.attempts,
+            )
+            .values(**job_values(after))
+        )
+        return result.rowcount == 1
+
+    @staticmethod
+    def _sync_item(conn: sa.Connection, job: Job, *, cutout: str = "", note: str = "") -> None:
+        """Mirror a cutout job's status (and result) into its item, which outlives the job."""
+        if job.type is not JobType.REMBG:
+            return
+        values: dict = {
+            "cutout_status": job.status.value,
+            "cutout_error": job.error if job.status is JobStatus.FAILED else "",
+            "updated_ms": job.updated_ms,
+        }
+        if cutout:
+            values |= {"cutout": cutout, "cutout_note": note}
+        conn.execute(sa.update(items).where(items.c.id == job.item_id).values(**values))
+

@@ -1,0 +1,42 @@
+"""Conversions between table rows and the core's records."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from home_editor.core.models import Item, Job, JobStatus, JobType
+
+_ITEM_FIELDS = [field.name for field in dataclasses.fields(Item)]
+_JOB_FIELDS = [field.name for field in dataclasses.fields(Job)]
+
+
+def item_from_row(row: Mapping[str, Any]) -> Item:
+    """The item in a `he_items` row."""
+    values = {name: row[name] for name in _ITEM_FIELDS}
+    values["cutout_status"] = JobStatus(values["cutout_status"])
+    return Item(**values)
+
+
+def item_values(item: Item) -> dict[str, Any]:
+    """Column values for an item."""
+    values = dataclasses.asdict(item)
+    values["cutout_status"] = item.cutout_status.value
+    return values
+
+
+def job_from_row(row: Mapping[str, Any]) -> Job:
+    """The job in a `he_jobs` row."""
+    values = {name: row[name] for name in _JOB_FIELDS}
+    values["type"] = JobType(values["type"])
+    values["status"] = JobStatus(values["status"])
+    return Job(**values)
+
+
+def job_values(job: Job) -> dict[str, Any]:
+    """Column values for a job."""
+    values = dataclasses.asdict(job)
+    values["type"] = job.type.value
+    values["status"] = job.status.value
+    return values

