@@ -23,6 +23,7 @@ class Settings:
     max_pixels: int = 50_000_000
     job_ttl_hours: float = 24.0
     max_attempts: int = 3
+    retry_base_seconds: float = 2.0
     lease_seconds: float = 15.0
     cleanup_interval_seconds: float = 600.0
     media_dir: Path = Path("uploaded_files/home_editor")
@@ -62,6 +63,7 @@ class Settings:
             max_pixels=int(read("MAX_MEGAPIXELS", float, 50.0, minimum=0.001) * 1_000_000),
             job_ttl_hours=read("JOB_TTL_HOURS", float, cls.job_ttl_hours, minimum=0),
             max_attempts=read("MAX_ATTEMPTS", int, cls.max_attempts, minimum=1),
+            retry_base_seconds=read("RETRY_BASE_SECONDS", float, cls.retry_base_seconds, minimum=0),
             lease_seconds=read("LEASE_SECONDS", float, cls.lease_seconds, minimum=1),
             cleanup_interval_seconds=read("CLEANUP_SECONDS", float, cls.cleanup_interval_seconds, minimum=1),
             media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or cls.media_dir),

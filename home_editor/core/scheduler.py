@@ -72,17 +72,18 @@ def succeeded(job: Job, *, now_ms: int, note: str = "") -> Job:
     )
 
 
-def backoff_ms(attempts: int, rng: random.Random) -> int:
+def backoff_ms(attempts: int, rng: random.Random, *, base_ms: int = BACKOFF_BASE_MS) -> int:
     """Delay before the next attempt: exponential in the attempts made, with jitter in [50 %, 100 %].
 
     Args:
         attempts: Attempts made so far (1 after the first failure).
         rng: Source of jitter (seeded in tests).
+        base_ms: The ceiling after the first failure; it doubles with each further one (capped).
 
     Returns:
         Milliseconds to wait.
     """
-    ceiling = min(BACKOFF_BASE_MS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_MS)
+    ceiling = min(base_ms * 2 ** max(attempts - 1, 0), BACKOFF_CAP_MS)
     return int(ceiling * (0.5 + 0.5 * rng.random()))
 
 
@@ -94,14 +95,16 @@ def failed(
     now_ms: int,
     rng: random.Random,
     max_attempts: int = MAX_ATTEMPTS,
+    backoff_base_ms: int = BACKOFF_BASE_MS,
 ) -> Job:
     """A job whose attempt failed: back to pending after a back-off while attempts remain and the error
     is retryable, otherwise failed for good. The error text is kept either way.
     """
     common = {"error": error, "progress": 0, "lease_token": "", "lease_until_ms": 0, "updated_ms": now_ms}
     if retryable and job.attempts < max_attempts:
-        delay = backoff_ms(job.attempts, rng)
-        message = f"Attempt {job.attempts} of {max_attempts} failed; retrying in {delay / 1000:.0f} s"
+        delay = backoff_ms(job.attempts, rng, base_ms=backoff_base_ms)
+        when = f"in {delay / 1000:.0f} s" if delay >= 1000 else "now"
+        message = f"Attempt {job.attempts} of {max_attempts} failed; retrying {when}"
         return dataclasses.replace(
             job, status=JobStatus.PENDING, not_before_ms=now_ms + delay, message=message, **common
         )
@@ -113,9 +116,14 @@ def lease_expired(job: Job, now_ms: int) -> bool:
     return job.status is JobStatus.PROCESSING and job.lease_until_ms < now_ms
 
 
-def recovered(job: Job, *, now_ms: int, rng: random.Random, max_attempts: int = MAX_ATTEMPTS) -> Job:
-    """A processing job whose lease expired: treated as an interrupted, retryable attempt."""
-    return failed(job, error=INTERRUPTED_ERROR, retryable=True, now_ms=now_ms, rng=rng, max_attempts=max_attempts)
+def recovered(job: Job, *, now_ms: int, max_attempts: int = MAX_ATTEMPTS) -> Job:
+    """A processing job whose lease expired: an interrupted attempt, queued again at once (the lease
+    time already delayed it) or failed when it was the last attempt.
+    """
+    return failed(
+        job, error=INTERRUPTED_ERROR, retryable=True, now_ms=now_ms, rng=random.Random(0), max_attempts=max_attempts,
+        backoff_base_ms=0,
+    )
 
 
 def cancelled(job: Job, *, now_ms: int) -> Job | None:

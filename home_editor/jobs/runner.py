@@ -203,6 +203,7 @@ class Runner:
                 retryable=not isinstance(error, BadInputError) and getattr(error, "retryable", True),
                 now_ms=self._clock(),
                 max_attempts=self._settings.max_attempts,
+                backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
             )
         finally:
             self._running.pop(job.id, None)

@@ -27,6 +27,7 @@ _KNOWN_OTHERS = (
     (b"\x00\x00\x01\x00", "an ICO icon"),
     (b"PK\x03\x04", "a ZIP archive"),
 )
+_ALLOWED_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +49,8 @@ def _register_heif() -> None:
 
 def _describe_refused(data: bytes) -> str:
     head = data[:512].lstrip().lower()
+    if data.startswith(_ALLOWED_MAGIC) or data[4:8] == b"ftyp":
+        return "the file is truncated or corrupt"
     for magic, name in _KNOWN_OTHERS:
         if data.startswith(magic):
             return f"it is {name}; supported are {SUPPORTED_TEXT}"
@@ -67,7 +70,7 @@ def open_image(data: bytes, *, max_pixels: int) -> Image.Image:
         The decoded image (orientation not yet applied).
     """
     _register_heif()
-    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb guard, above our exact check below
+    Image.MAX_IMAGE_PIXELS = 2 * max_pixels  # Pillow's own bomb guard (errors at 2×), behind our exact check
     try:
         image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     except Image.DecompressionBombError as error:

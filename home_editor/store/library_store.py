@@ -184,7 +184,9 @@ class LibraryStore:
             self._sync_item(conn, done, cutout=cutout, note=note)
             return done
 
-    def fail(self, job_id: str, token: str, *, error: str, retryable: bool, now_ms: int, max_attempts: int) -> Job | None:
+    def fail(
+        self, job_id: str, token: str, *, error: str, retryable: bool, now_ms: int, max_attempts: int, backoff_base_ms: int
+    ) -> Job | None:
         """Settle a running job's failed attempt: back-off and retry, or failed for good.
 
         Returns:
@@ -195,7 +197,13 @@ class LibraryStore:
             if job is None:
                 return None
             settled = scheduler.failed(
-                job, error=error, retryable=retryable, now_ms=now_ms, rng=self._rng, max_attempts=max_attempts
+                job,
+                error=error,
+                retryable=retryable,
+                now_ms=now_ms,
+                rng=self._rng,
+                max_attempts=max_attempts,
+                backoff_base_ms=backoff_base_ms,
             )
             if not self._compare_and_set(conn, job, settled):
                 return None
@@ -215,7 +223,7 @@ class LibraryStore:
                 query = query.where(jobs.c.library_id == library_id)
             for row in conn.execute(query).mappings().all():
                 job = job_from_row(row)
-                back = scheduler.recovered(job, now_ms=now_ms, rng=self._rng, max_attempts=max_attempts)
+                back = scheduler.recovered(job, now_ms=now_ms, max_attempts=max_attempts)
                 if self._compare_and_set(conn, job, back):
                     self._sync_item(conn, back)
                     recovered.append(back)

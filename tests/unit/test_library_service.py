@@ -1,0 +1,140 @@
+"""Library operations end to end below Reflex: real files, real SQLite, the real local processor."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from home_editor.core import mirror
+from home_editor.core.errors import BadInputError, StorageError
+from home_editor.core.layout import file_key, folder_for
+from home_editor.core.models import JobStatus, new_library_id
+from home_editor.services import build_services
+from home_editor.settings import Settings
+from home_editor.storage.local_files import LocalFileStorage
+from tests.images import photo_bytes
+
+
+@pytest.fixture
+async def services(tmp_path: Path):
+    settings = Settings(poll_seconds=0.05, media_dir=tmp_path / "media", execution_log=tmp_path / "journal.log")
+    made = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://testserver")
+    yield made
+    await made.runner.shutdown()
+
+
+def files_in(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+async def test_an_upload_stores_original_and_thumbnail_then_its_cutout(services) -> None:
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    added = await services.library.add_upload(library, "chair.jpg", photo_bytes())
+    folder = services.settings.media_dir / folder_for(library) / added.id
+    assert sorted(path.name for path in folder.iterdir()) == ["original.jpg", "thumb.webp"]
+    await asyncio.wait_for(services.runner.until_idle(library), 20)
+    done = await services.library.store.item(library, added.id)
+    assert done.cutout_status is JobStatus.COMPLETED
+    assert (folder / done.cutout).is_file()
+    assert services.library.url(library, added.id, done.cutout).startswith("http://testserver/media/")
+    assert library not in services.library.url(library, added.id, done.cutout)  # URLs never reveal the library id
+
+
+async def test_a_bad_file_stores_nothing(services) -> None:
+    library = new_library_id()
+    with pytest.raises(BadInputError):
+        await services.library.add_upload(library, "notes.png", b"just text")
+    assert not services.settings.media_dir.exists() or files_in(services.settings.media_dir) == []
+    assert (await services.library.snapshot(library)).items == []
+
+
+async def test_a_storage_failure_half_way_leaves_nothing_behind(services, monkeypatch) -> None:
+    library = new_library_id()
+    storage: LocalFileStorage = services.storage
+    real_put = storage.put
+    calls = []
+
+    async def failing_put(key: str, data: bytes, *, content_type: str) -> str:
+        calls.append(key)
+        if len(calls) == 2:
+            raise StorageError("disk full")
+        return await real_put(key, data, content_type=content_type)
+
+    monkeypatch.setattr(storage, "put", failing_put)
+    with pytest.raises(StorageError):
+        await services.library.add_upload(library, "chair.jpg", photo_bytes())
+    assert files_in(services.settings.media_dir) == []
+    assert (await services.library.snapshot(library)).items == []
+
+
+async def test_a_lost_database_is_refilled_from_the_browser_mirror(services, tmp_path: Path) -> None:
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    added = await services.library.add_upload(library, "chair.jpg", photo_bytes())
+    await asyncio.wait_for(services.runner.until_idle(library), 20)
+    snapshot = await services.library.snapshot(library)
+    items_text, jobs_text = mirror.encode_items(snapshot.items), mirror.encode_jobs(snapshot.jobs)
+
+    fresh = build_services(
+        services.settings, db_url=f"sqlite:///{tmp_path / 'empty.db'}", public_base_url="http://testserver"
+    )  # same files, empty database
+    await fresh.library.open_library(library, mirror.decode_items(items_text), mirror.decode_jobs(jobs_text))
+    [recovered] = (await fresh.library.snapshot(library)).items
+    assert (recovered.id, recovered.cutout_status) == (added.id, JobStatus.COMPLETED)
+    assert recovered.cutout == snapshot.items[0].cutout
+
+
+async def test_forged_mirror_items_without_files_are_not_imported(services) -> None:
+    library = new_library_id()
+    forged = json.dumps({"v": 1, "items": [["abcdefghijkm", "x.jpg", 1, 2, "original.jpg", "thumb.webp", "", "pending", "", ""]]})
+    await services.library.open_library(library, mirror.decode_items(forged), [])
+    assert (await services.library.snapshot(library)).items == []
+
+
+async def test_a_recovered_item_without_its_cutout_gets_a_job(services, tmp_path: Path) -> None:
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    added = await services.library.add_upload(library, "chair.jpg", photo_bytes())
+    await asyncio.wait_for(services.runner.until_idle(library), 20)
+    claim = dataclasses.replace((await services.library.snapshot(library)).items[0], cutout="", cutout_status=JobStatus.PENDING)
+    fresh = build_services(services.settings, db_url=f"sqlite:///{tmp_path / 'other.db'}", public_base_url="http://t")
+    await fresh.library.open_library(library, [claim], [])
+    await asyncio.wait_for(fresh.runner.until_idle(library), 20)
+    assert (await fresh.library.store.item(library, added.id)).cutout_status is JobStatus.COMPLETED
+
+
+async def test_delete_removes_the_item_and_its_files_and_stays_deleted(services) -> None:
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    added = await services.library.add_upload(library, "chair.jpg", photo_bytes())
+    await asyncio.wait_for(services.runner.until_idle(library), 20)
+    stale = (await services.library.snapshot(library)).items
+    assert await services.library.delete(library, added.id) is not None
+    assert not (services.settings.media_dir / folder_for(library) / added.id).exists()
+    await services.library.open_library(library, stale, [])  # a tab with an old mirror comes back
+    assert (await services.library.snapshot(library)).items == []
+
+
+async def test_retry_and_cancel_through_the_service(services) -> None:
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    services.runner.wake = lambda library_id: None  # keep the job queued for this test
+    added = await services.library.add_upload(library, "chair.jpg", photo_bytes())
+    assert await services.library.cancel(library, added.id)
+    assert (await services.library.store.item(library, added.id)).cutout_status is JobStatus.CANCELLED
+    assert await services.library.retry(library, added.id)
+    assert (await services.library.store.item(library, added.id)).cutout_status is JobStatus.PENDING
+    assert not await services.library.cancel(new_library_id(), added.id)  # another library's tab
+
+
+def test_keys_are_only_ever_app_made() -> None:
+    storage = LocalFileStorage(Path("/tmp/x"), base_url="http://t")
+    for bad in ["../etc/passwd", "a/b/c.png", f"{'a' * 24}/abcdefghijkm/../x.png", "/abs/path.png"]:
+        with pytest.raises(StorageError):
+            storage.path(bad)
+    assert storage.path(file_key(new_library_id(), "abcdefghijkm", "original.jpg")).is_relative_to(Path("/tmp/x"))

@@ -1,0 +1,39 @@
+"""The /media route: app-made keys only, fixed content types, safe headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from home_editor.media_route import media_app
+
+KEY = "abcdefgh12345678abcdefgh/abcdefghijkm/cutout-abcdefghijkm.png"
+
+
+def client(tmp_path: Path) -> TestClient:
+    target = tmp_path / KEY
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"\x89PNG fake")
+    (tmp_path / "secret.txt").write_text("secret")
+    return TestClient(media_app(lambda: tmp_path))
+
+
+def test_files_are_served_inline_with_nosniff_and_a_fixed_type(tmp_path: Path) -> None:
+    response = client(tmp_path).get(f"/media/{KEY}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-disposition"].startswith("inline")
+    assert "sandbox" in response.headers["content-security-policy"]
+
+
+def test_download_asks_for_an_attachment(tmp_path: Path) -> None:
+    response = client(tmp_path).get(f"/media/{KEY}?download=1")
+    assert response.headers["content-disposition"].startswith("attachment")
+
+
+def test_anything_but_an_app_made_key_is_not_found(tmp_path: Path) -> None:
+    web = client(tmp_path)
+    for path in ["secret.txt", "../secret.txt", "%2e%2e/secret.txt", KEY.replace(".png", ".svg"), "a/b/c.html"]:
+        assert web.get(f"/media/{path}").status_code == 404, path

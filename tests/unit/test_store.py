@@ -1,0 +1,208 @@
+"""The SQL store on a real SQLite file: atomic claims under contention, compare-and-set settling,
+lease recovery, cleanup, user actions and library isolation.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from home_editor.core.models import JobStatus, JobType, new_library_id
+from home_editor.store.library_store import LibraryStore
+from home_editor.store.schema import create_engine
+from tests.factories import item, job
+
+LEASE = 15_000
+NOW = 1_000_000
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def store(db_url: str) -> LibraryStore:
+    return LibraryStore(create_engine(db_url))
+
+
+def add(store: LibraryStore, library_id: str, count: int = 1, **job_changes: object) -> list:
+    store.ensure_library(library_id, NOW)
+    jobs = []
+    for index in range(count):
+        new_item = item(created_ms=index)
+        new_job = job("P", item_id=new_item.id, created_ms=index, **job_changes)
+        store.add_item(library_id, new_item, new_job)
+        jobs.append(new_job)
+    return jobs
+
+
+def claim(store: LibraryStore, library_id: str, token: str = "t", now: int = NOW):
+    return store.claim_next(library_id, token=token, now_ms=now, lease_ms=LEASE, concurrency=2)
+
+
+def test_claims_stop_at_the_concurrency_limit_oldest_first(store: LibraryStore) -> None:
+    library = new_library_id()
+    jobs = add(store, library, 3)
+    first, second, third = claim(store, library), claim(store, library), claim(store, library)
+    assert [first.id, second.id] == [jobs[0].id, jobs[1].id]
+    assert third is None
+    assert store.item(library, jobs[0].item_id).cutout_status is JobStatus.PROCESSING
+
+
+def test_concurrent_claimers_on_separate_connections_never_exceed_the_limit_or_share_a_job(db_url: str) -> None:
+    """Eight claimers (separate engines, as separate workers would have) race for 20 jobs."""
+    library = new_library_id()
+    setup = LibraryStore(create_engine(db_url))
+    add(setup, library, 20)
+    claimed: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def worker(index: int) -> None:
+        store = LibraryStore(create_engine(db_url))
+        barrier.wait()
+        for attempt in range(10):
+            got = store.claim_next(library, token=f"w{index}-{attempt}", now_ms=NOW, lease_ms=LEASE, concurrency=2)
+            if got is not None:
+                with lock:
+                    claimed.append(got.id)
+                store.complete(got.id, got.lease_token, now_ms=NOW + 1)
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(claimed) == len(set(claimed)) == 20
+    running = [j for j in setup.snapshot(library).jobs if j.status is JobStatus.PROCESSING]
+    assert running == []
+
+
+def test_at_most_two_processing_at_any_moment_under_contention(db_url: str) -> None:
+    library = new_library_id()
+    setup = LibraryStore(create_engine(db_url))
+    add(setup, library, 10)
+    stores = [LibraryStore(create_engine(db_url)) for _ in range(4)]
+    barrier = threading.Barrier(4)
+    results: list = []
+
+    def grab(store: LibraryStore) -> None:
+        barrier.wait()
+        results.extend(filter(None, [claim(store, library, token=str(id(store)) + str(n)) for n in range(3)]))
+
+    threads = [threading.Thread(target=grab, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2
+
+
+def test_only_the_current_claim_can_settle_a_job(store: LibraryStore) -> None:
+    library = new_library_id()
+    add(store, library)
+    running = claim(store, library, token="mine")
+    assert store.complete(running.id, "someone-else", now_ms=NOW) is None
+    assert store.report_progress(running.id, "someone-else", progress=50, message="x", now_ms=NOW) is False
+    done = store.complete(running.id, "mine", now_ms=NOW + 5, cutout="cutout-abcdefghijkm.png")
+    assert done is not None and done.status is JobStatus.COMPLETED
+    assert store.complete(running.id, "mine", now_ms=NOW + 6) is None  # settled once only
+    settled_item = store.item(library, running.item_id)
+    assert (settled_item.cutout, settled_item.cutout_status) == ("cutout-abcdefghijkm.png", JobStatus.COMPLETED)
+
+
+def test_a_transient_failure_waits_then_retries_and_the_third_fails(store: LibraryStore) -> None:
+    library = new_library_id()
+    add(store, library)
+    now = NOW
+    for attempt in (1, 2, 3):
+        running = claim(store, library, now=now)
+        assert running is not None and running.attempts == attempt
+        settled = store.fail(running.id, "t", error="timeout", retryable=True, now_ms=now, max_attempts=3, backoff_base_ms=2000)
+        if attempt < 3:
+            assert settled.status is JobStatus.PENDING and settled.not_before_ms > now
+            assert claim(store, library, now=now) is None  # not before the back-off is over
+            now = settled.not_before_ms
+    assert settled.status is JobStatus.FAILED
+    assert store.item(library, running.item_id).cutout_error == "timeout"
+
+
+def test_bad_input_fails_at_once(store: LibraryStore) -> None:
+    library = new_library_id()
+    add(store, library)
+    running = claim(store, library)
+    settled = store.fail(running.id, "t", error="not an image", retryable=False, now_ms=NOW, max_attempts=3, backoff_base_ms=2000)
+    assert (settled.status, settled.attempts) == (JobStatus.FAILED, 1)
+
+
+def test_an_expired_lease_is_recovered_and_the_job_runs_again(store: LibraryStore) -> None:
+    library = new_library_id()
+    add(store, library)
+    running = claim(store, library, token="dead-worker")
+    assert store.expire_leases(now_ms=NOW + LEASE - 1, max_attempts=3) == []  # still alive
+    [recovered] = store.expire_leases(now_ms=NOW + LEASE + 1, max_attempts=3)
+    assert recovered.status is JobStatus.PENDING
+    again = claim(store, library, token="new-worker", now=NOW + LEASE + 2)
+    assert again.id == running.id and again.attempts == 2
+    assert store.complete(running.id, "dead-worker", now_ms=NOW + LEASE + 3) is None  # the old claim is void
+
+
+def test_renewing_keeps_a_long_job_alive(store: LibraryStore) -> None:
+    library = new_library_id()
+    add(store, library)
+    running = claim(store, library)
+    assert store.renew_lease(running.id, "t", until_ms=NOW + 10 * LEASE)
+    assert store.expire_leases(now_ms=NOW + 5 * LEASE, max_attempts=3) == []
+
+
+def test_cleanup_removes_old_settled_jobs_but_never_items(store: LibraryStore) -> None:
+    library = new_library_id()
+    jobs = add(store, library, 2)
+    done = claim(store, library)
+    store.complete(done.id, "t", now_ms=NOW)
+    removed = store.cleanup(now_ms=NOW + 25 * 3_600_000, ttl_ms=24 * 3_600_000)
+    snapshot = store.snapshot(library)
+    assert removed == 1
+    assert [j.id for j in snapshot.jobs] == [jobs[1].id]
+    assert len(snapshot.items) == 2
+    assert store.item(library, done.item_id).cutout_status is JobStatus.COMPLETED  # the item keeps its status
+
+
+def test_cancel_retry_and_delete(store: LibraryStore) -> None:
+    library = new_library_id()
+    [queued] = add(store, library)
+    [cancelled] = store.cancel(library, queued.item_id, now_ms=NOW)
+    assert cancelled.status is JobStatus.CANCELLED
+    assert store.cancel(library, queued.item_id, now_ms=NOW) == []
+    again = store.retry(library, queued.item_id, JobType.REMBG, new_job=job(item_id=queued.item_id, created_ms=NOW))
+    assert again.id == queued.id and again.status is JobStatus.PENDING
+    assert store.retry(library, queued.item_id, JobType.REMBG, new_job=job(item_id=queued.item_id)) is None  # already queued
+    deleted = store.delete_item(library, queued.item_id, now_ms=NOW)
+    assert deleted is not None and store.item(library, queued.item_id) is None
+    assert store.deleted_item_ids(library) == {queued.item_id}
+    assert store.job(queued.id).status is JobStatus.CANCELLED
+
+
+def test_one_library_cannot_touch_another_librarys_items(store: LibraryStore) -> None:
+    mine, theirs = new_library_id(), new_library_id()
+    [their_job] = add(store, theirs)
+    add(store, mine)
+    assert store.item(mine, their_job.item_id) is None
+    assert store.cancel(mine, their_job.item_id, now_ms=NOW) == []
+    assert store.retry(mine, their_job.item_id, JobType.REMBG, new_job=job(item_id=their_job.item_id)) is None
+    assert store.delete_item(mine, their_job.item_id, now_ms=NOW) is None
+    assert store.item(theirs, their_job.item_id) is not None
+    assert store.job(their_job.id).status is JobStatus.PENDING
+
+
+def test_mirror_upserts_never_overwrite_another_librarys_record(store: LibraryStore) -> None:
+    mine, theirs = new_library_id(), new_library_id()
+    [their_job] = add(store, theirs)
+    victim = store.item(theirs, their_job.item_id)
+    forged = victim.__class__(**{**victim.__dict__, "name": "pwned", "updated_ms": victim.updated_ms + 10})
+    store.upsert_from_mirror(mine, [forged], [])
+    assert store.item(theirs, victim.id).name == victim.name
+    assert store.item(mine, victim.id) is None
