@@ -49,7 +49,7 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
     """
     store = AsyncLibraryStore(LibraryStore(create_engine(db_url)))
     storage = LocalFileStorage(Path(settings.media_dir), base_url=f"{public_base_url.rstrip('/')}/media")
-    processor = LocalProcessor(max_pixels=settings.max_pixels)
+    processor = LocalProcessor(max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds)
     hub = ChangeHub()
     runner = Runner(store, CutoutJob(store, storage, processor), hub, settings=settings)
     library = LibraryService(store, storage, runner, hub, settings=settings)

@@ -28,6 +28,7 @@ class Settings:
     cleanup_interval_seconds: float = 600.0
     media_dir: Path = Path("uploaded_files/home_editor")
     execution_log: Path | None = None
+    local_delay_seconds: float = 0.0
 
     @property
     def job_ttl_ms(self) -> int:
@@ -68,6 +69,7 @@ class Settings:
             cleanup_interval_seconds=read("CLEANUP_SECONDS", float, cls.cleanup_interval_seconds, minimum=1),
             media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or cls.media_dir),
             execution_log=Path(log) if log else None,
+            local_delay_seconds=read("LOCAL_DELAY_SECONDS", float, cls.local_delay_seconds, minimum=0),
         )
 
 

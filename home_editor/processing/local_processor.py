@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import numpy as np
@@ -45,12 +46,22 @@ class LocalProcessor:
 
     label = "Local (classical cutout)"
 
-    def __init__(self, *, max_pixels: int) -> None:
+    def __init__(self, *, max_pixels: int, slow_motion_seconds: float = 0.0) -> None:
         self._max_pixels = max_pixels
+        self._slow_motion = slow_motion_seconds
 
     async def remove_background(self, image: bytes, *, report: ProgressReport) -> Cutout:
         """The cutout of `image`."""
         await report(10, "Removing the background…")
         result = await run_job_work(lambda: cut_out(image, max_pixels=self._max_pixels))
+        await self._pace(report)
         await report(90, "Saving the cutout…")
         return result
+
+    async def _pace(self, report: ProgressReport) -> None:
+        """Slow motion for demos and tests (HOME_EDITOR_LOCAL_DELAY_SECONDS): the work is real, only
+        its end is held back, with progress reported meanwhile like a remote service would."""
+        steps = 4
+        for step in range(steps if self._slow_motion > 0 else 0):
+            await asyncio.sleep(self._slow_motion / steps)
+            await report(10 + 20 * (step + 1), "Removing the background…")

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up everything and runs every test: unit, integration and browser (real app, real Chromium).
+# Extra arguments go to pytest (e.g. `scripts/test.sh tests/unit -x`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Chromium from Debian's packages…"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    "$PYTHON" -m playwright install chromium
+  fi
+fi
+
+exec "$PYTHON" -m pytest "$@"

@@ -1,0 +1,118 @@
+"""Runs the real app (`reflex run --env prod`, one port) in its own process group, so tests can reload
+pages against it, stop it, SIGKILL it and start it again on the same database and files.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from home_editor.store.library_store import LibraryStore
+from home_editor.store.schema import create_engine
+
+ROOT = Path(__file__).parents[2]
+START_TIMEOUT = 420  # the very first start installs the frontend packages
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AppServer:
+    """One app instance with its own database, media folder and execution journal under `workdir`."""
+
+    def __init__(self, workdir: Path, **settings: str) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        self.db_url = f"sqlite:///{workdir / 'app.db'}"
+        self.journal = workdir / "executions.log"
+        self.log = workdir / "server.log"
+        self.env = {
+            **os.environ,
+            "REFLEX_USE_NPM": "1",
+            "REFLEX_API_URL": self.url,
+            "REFLEX_TELEMETRY_ENABLED": "false",
+            "HOME_EDITOR_DB_URL": self.db_url,
+            "HOME_EDITOR_MEDIA_DIR": str(workdir / "media"),
+            "HOME_EDITOR_EXECUTION_LOG": str(self.journal),
+            **settings,
+        }
+        self._process: subprocess.Popen[bytes] | None = None
+        self._store: LibraryStore | None = None
+
+    def start(self) -> None:
+        """Start and wait until the page and the backend answer."""
+        with self.log.open("ab") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(self.port),
+                 "--backend-port", str(self.port)],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the app exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/ping", timeout=2).status_code == 200 and httpx.get(self.url, timeout=5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"the app did not start:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (a crash: nothing gets to clean up)."""
+        self._signal(signal.SIGKILL)
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM), killing after a grace period."""
+        self._signal(signal.SIGTERM, grace=15)
+
+    def _signal(self, sig: signal.Signals, grace: float = 5) -> None:
+        if self._process is None or self._process.poll() is not None:
+            return
+        os.killpg(self._process.pid, sig)
+        try:
+            self._process.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait(grace)
+        _wait_port_free(self.port)
+
+    @property
+    def store(self) -> LibraryStore:
+        """The app's database, read directly (the server's truth)."""
+        if self._store is None:
+            self._store = LibraryStore(create_engine(self.db_url))
+        return self._store
+
+    def executions(self) -> collections.Counter[str]:
+        """How many times each job id started executing, from the app's execution journal."""
+        if not self.journal.exists():
+            return collections.Counter()
+        lines = (line.split() for line in self.journal.read_text().splitlines())
+        return collections.Counter(parts[2] for parts in lines if len(parts) == 4 and parts[1] == "start")
+
+
+def _wait_port_free(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.1)

@@ -1,0 +1,68 @@
+"""Browser-test fixtures: Debian's Chromium through pytest-playwright, and one real app for the session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.app_server import AppServer
+
+
+def _chromium() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    args = {
+        **browser_type_launch_args,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+    if executable := _chromium():
+        args["executable_path"] = executable
+    return args
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The app, slowed down so a test can act while a job runs (each local cutout takes ~2.5 s)."""
+    server = AppServer(
+        tmp_path_factory.mktemp("app"),
+        HOME_EDITOR_LOCAL_DELAY_SECONDS="2.5",
+        HOME_EDITOR_LEASE_SECONDS="4",
+        HOME_EDITOR_POLL_SECONDS="1",
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> dict[str, Path]:
+    """Photos to drop (generated), and a text file posing as a PNG."""
+    from tests.images import photo_bytes
+
+    files = {
+        "chair.jpg": photo_bytes("plain", "ellipse", 600),
+        "lamp.png": photo_bytes("gradient", "box", 500, image_format="PNG"),
+        "table.webp": photo_bytes("shadow", "border", 500, image_format="WEBP"),
+        "sofa.jpg": photo_bytes("textured", "ring", 600),
+        "notes.png": b"these are my shopping notes, not a picture",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    return {name: tmp_path / name for name in files}
+
+

@@ -1,0 +1,137 @@
+"""The core promises in real Chromium against the real app: instant thumbnails, cutouts, and a queue
+that survives reloads, closed tabs, a second tab and a server restart, running each job once.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from home_editor.core.models import JobStatus
+from tests.browser.app_server import AppServer
+from tests.browser.helpers import DROP, all_completed, local_storage, open_app, statuses, wait_for
+
+pytestmark = pytest.mark.browser
+
+
+def jobs_of(app: AppServer, page: Page) -> list:
+    return app.store.snapshot(local_storage(page)["library"]).jobs
+
+
+def assert_each_job_ran_once(app: AppServer, page: Page) -> None:
+    runs = app.executions()
+    jobs = jobs_of(app, page)
+    assert jobs and {job.id: runs[job.id] for job in jobs} == {job.id: 1 for job in jobs}
+
+
+def test_a_dropped_photos_show_at_once_then_become_cutouts(app: AppServer, page: Page, images: dict[str, Path]) -> None:
+    open_app(page, app)
+    started = time.monotonic()
+    page.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["table.webp"]])
+    thumbnails = page.locator("[data-testid=item-thumbnail]")
+    expect(thumbnails).to_have_count(3, timeout=2_000)
+    for index in range(3):
+        expect(thumbnails.nth(index)).to_have_js_property("complete", True, timeout=2_000)
+    assert time.monotonic() - started < 2.5
+    assert set(statuses(page).values()) <= {"pending", "processing"}
+
+    wait_for(page, lambda p: "processing" in statuses(p).values(), what="a job to be processing")
+    progress = page.locator("[data-testid=item-card][data-status=processing] [data-testid=item-progress]").first
+    expect(progress).to_have_text(re.compile(r"^\d+%$"))
+    wait_for(page, all_completed(3), what="three cutouts")
+
+    for card in page.locator("[data-testid=item-card]").all():
+        src = card.locator("[data-testid=item-thumbnail]").get_attribute("src")
+        assert "/cutout-" in src and src.endswith(".png")
+        assert card.locator("[data-testid=open-cutout]").get_attribute("href") == src
+    expect(page.get_by_text("Background removed").first).to_be_visible()
+    expect(page.locator("[data-testid=job-stats]")).to_contain_text("Completed 3")
+
+    stored = local_storage(page)
+    assert len(stored["items"]) == 3 and len(stored["jobs"]) == 3
+    assert {row[3] for row in stored["jobs"]} == {"completed"}
+    assert "base64" not in str(stored) and stored["bytes"] < 3 * 400 + 200
+    assert_each_job_ran_once(app, page)
+
+
+def test_b_reload_during_processing_keeps_everything_and_runs_each_job_once(
+    app: AppServer, page: Page, images: dict[str, Path]
+) -> None:
+    open_app(page, app)
+    page.set_input_files(DROP, [images["chair.jpg"], images["sofa.jpg"], images["lamp.png"]])
+    wait_for(page, lambda p: len(statuses(p)) == 3 and "processing" in statuses(p).values(), what="processing")
+    before = set(statuses(page))
+    for _ in range(3):
+        page.reload()
+        page.wait_for_selector("[data-ready=true]")
+        assert set(statuses(page)) == before
+        page.wait_for_timeout(700)
+    wait_for(page, all_completed(3), what="all cutouts after reloads")
+    assert_each_job_ran_once(app, page)
+
+
+def test_c_closing_the_page_mid_job_does_not_stop_or_repeat_it(
+    app: AppServer, context: BrowserContext, images: dict[str, Path]
+) -> None:
+    first = open_app(context.new_page(), app)
+    first.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["sofa.jpg"]])
+    wait_for(first, lambda p: "processing" in statuses(p).values(), what="processing")
+    library = local_storage(first)["library"]
+    first.close()
+    deadline = time.monotonic() + 30
+    while any(job.is_active for job in app.store.snapshot(library).jobs) and time.monotonic() < deadline:
+        time.sleep(0.2)  # no tab is open: the runner finishes the queue on its own
+    assert {job.status for job in app.store.snapshot(library).jobs} == {JobStatus.COMPLETED}
+    later = open_app(context.new_page(), app)
+    wait_for(later, all_completed(3), timeout=5, what="results present on return")
+    assert_each_job_ran_once(app, later)
+
+
+def test_d_two_tabs_both_see_every_upload_and_no_job_runs_twice(
+    app: AppServer, context: BrowserContext, images: dict[str, Path]
+) -> None:
+    left = open_app(context.new_page(), app)
+    right = open_app(context.new_page(), app)
+    assert local_storage(left)["library"] == local_storage(right)["library"]
+    left.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"]])
+    right.set_input_files(DROP, [images["table.webp"]])
+    expect(right.locator("[data-testid=item-card]")).to_have_count(3, timeout=5_000)  # live, no reload
+    left.set_input_files(DROP, [images["sofa.jpg"]])
+    for tab in (left, right):
+        wait_for(tab, all_completed(4), what="four cutouts in both tabs")
+    assert set(statuses(left)) == set(statuses(right))
+    assert_each_job_ran_once(app, left)
+
+
+def test_e_a_text_file_named_png_is_refused_by_name_and_the_other_file_proceeds(
+    app: AppServer, page: Page, images: dict[str, Path]
+) -> None:
+    open_app(page, app)
+    page.set_input_files(DROP, [images["notes.png"], images["chair.jpg"]])
+    expect(page.get_by_text("“notes.png” was not added: it is not a supported image")).to_be_visible(timeout=5_000)
+    wait_for(page, all_completed(1), what="the good file's cutout")
+    assert len(local_storage(page)["items"]) == 1
+
+
+def test_f_a_server_restart_mid_job_loses_nothing_and_the_job_completes(
+    app: AppServer, page: Page, images: dict[str, Path]
+) -> None:
+    open_app(page, app)
+    page.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["sofa.jpg"]])
+    wait_for(page, lambda p: len(statuses(p)) == 3 and "processing" in statuses(p).values(), what="processing")
+    items_before = set(statuses(page))
+    library = local_storage(page)["library"]
+    interrupted = [job.id for job in app.store.snapshot(library).jobs if job.status is JobStatus.PROCESSING]
+    app.kill()  # SIGKILL: no clean shutdown, the claims are left behind
+    app.start()
+    # No reload: the page reconnects by itself, its library re-opens and the runner resumes the queue
+    # (the interrupted jobs once their leases expire).
+    wait_for(page, all_completed(3), timeout=60, what="completion after the restart")
+    assert set(statuses(page)) == items_before  # nothing lost
+    runs = app.executions()
+    jobs = app.store.snapshot(library).jobs
+    assert {job.id: runs[job.id] for job in jobs} == {job.id: 2 if job.id in interrupted else 1 for job in jobs}
