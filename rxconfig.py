@@ -25,7 +25,16 @@ def _use_wheel_nodejs() -> None:
         os.environ["PATH"] = os.pathsep.join([scripts, *path])
 
 
+def _load_env_files() -> None:
+    """`.env.local` then `.env` next to this file; real environment variables win over both."""
+    from dotenv import load_dotenv
+
+    for name in (".env.local", ".env"):
+        load_dotenv(Path(__file__).parent / name, override=False)
+
+
 _use_wheel_nodejs()
+_load_env_files()
 
 config = rx.Config(
     app_name="home_editor",
