@@ -4,12 +4,14 @@ cancel, retry, delete. Every call names the library; item ids from the page are 
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Sequence
 
 from home_editor.core import reconcile
-from home_editor.core.errors import StorageError
+from home_editor.core.errors import BadInputError, StorageError
 from home_editor.core.layout import THUMB_NAME, file_key, original_name
 from home_editor.core.mirror import clean_text
 from home_editor.core.models import Item, Job, JobStatus, JobType, new_id
@@ -25,6 +27,15 @@ from home_editor.store.library_store import Snapshot
 logger = logging.getLogger(__name__)
 
 
+@dataclasses.dataclass(frozen=True)
+class IntakeResult:
+    """What became of one uploaded file: the new item, or a user-facing reason it was not kept."""
+
+    name: str
+    item: Item | None = None
+    problem: str = ""
+
+
 class LibraryService:
     """The library operations behind the page's events."""
 
@@ -36,6 +47,7 @@ class LibraryService:
         self.runner = runner
         self.hub = hub
         self.settings = settings
+        self._intakes: set[asyncio.Task[None]] = set()
 
     def url(self, library_id: str, item_id: str, name: str) -> str:
         """Public URL of one of an item's files ('' when there is no such file)."""
@@ -44,6 +56,39 @@ class LibraryService:
     async def snapshot(self, library_id: str) -> Snapshot:
         """The library as the store has it."""
         return await self.store.snapshot(library_id)
+
+    def intake(self, library_id: str, files: list[tuple[str, bytes]]) -> asyncio.Queue[IntakeResult | None]:
+        """Store uploaded files one by one in a task of the process, not of the request: the upload
+        request is cancelled when its tab closes, and a file the server has received must not be lost.
+
+        Returns:
+            A queue with one result per file, in order, then None.
+        """
+        results: asyncio.Queue[IntakeResult | None] = asyncio.Queue()
+        task = asyncio.create_task(self._intake(library_id, list(files), results), name="home-editor-intake")
+        self._intakes.add(task)
+        task.add_done_callback(self._intakes.discard)
+        return results
+
+    async def _intake(
+        self, library_id: str, files: list[tuple[str, bytes]], results: asyncio.Queue[IntakeResult | None]
+    ) -> None:
+        try:
+            while files:
+                name, data = files.pop(0)  # drop each file's bytes as soon as it is handled
+                try:
+                    item = await self.add_upload(library_id, name, data)
+                except BadInputError as error:
+                    await results.put(IntakeResult(name, problem=f"was not added: {error}."))
+                except StorageError as error:
+                    await results.put(IntakeResult(name, problem=f"could not be stored ({error}); nothing was kept, please try again."))
+                except Exception:
+                    logger.exception("Upload intake failed")
+                    await results.put(IntakeResult(name, problem="could not be stored (unexpected error); nothing was kept, please try again."))
+                else:
+                    await results.put(IntakeResult(name, item=item))
+        finally:
+            await results.put(None)
 
     async def add_upload(self, library_id: str, file_name: str, data: bytes) -> Item:
         """Validate an uploaded file, store the original (first) and its thumbnail, then add the item

@@ -1,11 +1,23 @@
 """The drop zone (also click-to-pick) with the upload's progress."""
 
+from typing import Any
+
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from home_editor import styles
 from home_editor.state.library_state import UPLOAD_ID, LibraryState
 
-MAX_CLIENT_BYTES = 25 * 2**20
+
+def _too_large_toast(rejections: ArrayVar[list[dict[str, Any]]]) -> rx.event.EventSpec:
+    """A toast, built in the browser, naming each file the drop zone refused (only the size is checked
+    there; the server checks everything again)."""
+
+    def line(rejection: ObjectVar[dict[str, Any]]) -> str:
+        file = rejection.to(ObjectVar, dict[str, dict[str, Any]])["file"].to(ObjectVar, dict[str, Any])
+        return f"“{file['name']}” was not added: it is larger than {LibraryState.upload_limit_mb} MB."
+
+    return rx.toast.error(rejections.to(ArrayVar).map(line).join("\n"), style={"white_space": "pre-line"})
 
 
 def dropzone() -> rx.Component:
@@ -19,18 +31,22 @@ def dropzone() -> rx.Component:
                     rx.text("Uploading…", weight="medium"),
                     rx.text("Drop photos here, or click to choose", weight="medium"),
                 ),
-                rx.text("JPEG, PNG, WebP, AVIF or HEIC · up to 25 MB each", size="1", color_scheme="gray"),
+                rx.text(
+                    f"JPEG, PNG, WebP, AVIF or HEIC · up to {LibraryState.upload_limit_mb} MB each",
+                    size="1",
+                    color_scheme="gray",
+                ),
                 align="center",
                 spacing="1",
             ),
             id=UPLOAD_ID,
             multiple=True,
-            max_size=MAX_CLIENT_BYTES,
+            max_size=LibraryState.upload_limit_bytes,
             disabled=LibraryState.uploading,
             on_drop=LibraryState.handle_upload(
                 rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=LibraryState.upload_progressed)
             ),
-            on_drop_rejected=LibraryState.files_rejected,
+            on_drop_rejected=_too_large_toast,
             style=styles.DROPZONE,
             custom_attrs={"data-testid": "dropzone"},
         ),

@@ -5,13 +5,16 @@ page's events. The mirror is the browser's copy; the server's store is the truth
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import reflex as rx
 
-from home_editor.core.errors import BadInputError, ConfigError, StorageError
+from home_editor.core.errors import ConfigError
 from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY, clean_text, decode_items, decode_jobs, encode_items, encode_jobs
 from home_editor.core.models import is_library_id, is_record_id, new_library_id
+from home_editor.jobs.runner import now_ms
+from home_editor.library_service import LibraryService
 from home_editor.services import Services
 from home_editor.state.services_access import get_services
 from home_editor.store.library_store import Snapshot
@@ -30,6 +33,8 @@ class LibraryState(rx.State):
     cards: list[Card] = []
     stats: Stats = Stats()
     uploading: bool = False
+    upload_limit_bytes: int = 25 * 2**20
+    upload_limit_mb: int = 25
     upload_percent: int = 0
     backends: str = ""
     problem: str = ""
@@ -52,6 +57,8 @@ class LibraryState(rx.State):
             library_id = _library_id(self)
             mirror = (decode_items(self.items_mirror), decode_jobs(self.jobs_mirror))
             self.backends = services.backends_label
+            self.upload_limit_bytes = services.settings.max_upload_bytes
+            self.upload_limit_mb = round(services.settings.max_upload_bytes / 2**20)
         try:
             await services.library.open_library(library_id, *mirror)
         except Exception:
@@ -75,23 +82,22 @@ class LibraryState(rx.State):
         """Store each dropped file and queue its cutout; refuse bad files with a toast naming them."""
         services = get_services()
         library_id = _library_id(self)
-        await services.library.store.ensure_library(library_id, 0)
+        await services.library.store.ensure_library(library_id, now_ms())
         self.uploading = True
+        received = []
         for file in files:
             name = clean_text(file.name or "", 80) or "image"
             if file.size is not None and file.size > services.settings.max_upload_bytes:
-                limit = services.settings.max_upload_bytes / 2**20
-                yield rx.toast.error(f"“{name}” was not added: it is larger than {limit:.0f} MB.")
+                yield rx.toast.error(f"“{name}” was not added: it is larger than {self.upload_limit_mb} MB.")
+            else:
+                received.append((name, await file.read()))
+        results = services.library.intake(library_id, received)
+        while (result := await results.get()) is not None:
+            if result.item is None:
+                yield rx.toast.error(f"“{result.name}” {result.problem}")
                 continue
-            try:
-                await services.library.add_upload(library_id, name, await file.read())
-            except BadInputError as error:
-                yield rx.toast.error(f"“{name}” was not added: {error}.")
-                continue
-            except StorageError as error:
-                yield rx.toast.error(f"“{name}” could not be stored: {error}. Nothing was kept; please try again.")
-                continue
-            _show(self, await services.library.snapshot(library_id), services, announce=False)
+            for toast in _show(self, await services.library.snapshot(library_id), services):
+                yield toast
             yield
         self.uploading = False
         self.upload_percent = 0
@@ -106,55 +112,55 @@ class LibraryState(rx.State):
         self.upload_percent = round(float(value) * 100)
 
     @rx.event
-    def files_rejected(self, rejections: list[dict[str, Any]]):
-        """Name every file the drop zone refused before upload (too large) and say why."""
-        limit = get_services().settings.max_upload_bytes / 2**20
-        for rejection in rejections[:20]:
-            file = rejection.get("file") if isinstance(rejection, dict) else None
-            name = clean_text(file.get("path") or file.get("name") or "", 80) if isinstance(file, dict) else ""
-            yield rx.toast.error(f"“{name or 'A file'}” was not added: it is larger than {limit:.0f} MB.")
-
-    @rx.event
     async def cancel_item(self, item_id: str):
         """Cancel the item's queued or running cutout."""
-        if not is_record_id(item_id) or not self._library_id:
-            return
-        services = get_services()
-        await services.library.cancel(self._library_id, item_id)
-        _show(self, await services.library.snapshot(self._library_id), services, announce=False)
+        _, toasts = await _on_item(self, item_id, lambda library, library_id: library.cancel(library_id, item_id))
+        for toast in toasts:
+            yield toast
 
     @rx.event
     async def retry_item(self, item_id: str):
         """Queue a failed or cancelled cutout again."""
-        if not is_record_id(item_id) or not self._library_id:
-            return
-        services = get_services()
-        await services.library.retry(self._library_id, item_id)
-        _show(self, await services.library.snapshot(self._library_id), services, announce=False)
+        _, toasts = await _on_item(self, item_id, lambda library, library_id: library.retry(library_id, item_id))
+        for toast in toasts:
+            yield toast
 
     @rx.event
     async def delete_item(self, item_id: str):
         """Delete the item and its files."""
-        if not is_record_id(item_id) or not self._library_id:
-            return
-        services = get_services()
-        deleted = await services.library.delete(self._library_id, item_id)
-        _show(self, await services.library.snapshot(self._library_id), services, announce=False)
+        deleted, toasts = await _on_item(self, item_id, lambda library, library_id: library.delete(library_id, item_id))
+        for toast in toasts:
+            yield toast
         if deleted is not None:
             yield rx.toast.info(f"Deleted “{deleted.name}”.")
 
 
+async def _on_item(
+    state: Any, item_id: str, action: Callable[[LibraryService, str], Awaitable[Any]]
+) -> tuple[Any, list[Any]]:
+    """Run a card action on this tab's own library (an id from elsewhere finds nothing) and refresh."""
+    if not is_record_id(item_id) or not state._library_id:
+        return None, []
+    services = get_services()
+    result = await action(services.library, state._library_id)
+    return result, _show(state, await services.library.snapshot(state._library_id), services)
+
+
 def _library_id(state: Any) -> str:
-    """This tab's library: the browser's id if well-formed, else a new library (garbage is never kept)."""
-    if not state._library_id:
-        stored = state.library_key
-        state._library_id = stored if is_library_id(stored) else new_library_id()
-        if stored != state._library_id:
-            state.library_key = state._library_id
+    """This tab's library: the browser's id when well-formed (the browser's copy is the one that lasts);
+    otherwise the library this tab already had, or a new one. A garbled value is overwritten, never kept.
+    """
+    stored = state.library_key
+    if is_library_id(stored):
+        state._library_id = stored
+    elif not state._library_id:
+        state._library_id = new_library_id()
+    if stored != state._library_id:
+        state.library_key = state._library_id
     return state._library_id
 
 
-def _show(state: Any, snapshot: Snapshot, services: Services, *, announce: bool) -> list[Any]:
+def _show(state: Any, snapshot: Snapshot, services: Services, *, announce: bool = True) -> list[Any]:
     """Put a snapshot on the page and into the mirror; return toasts for jobs that just settled."""
     library_id = state._library_id
     state.cards = cards_for(snapshot, lambda item_id, name: services.library.url(library_id, item_id, name))

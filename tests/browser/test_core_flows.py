@@ -79,7 +79,7 @@ def test_c_closing_the_page_mid_job_does_not_stop_or_repeat_it(
 ) -> None:
     first = open_app(context.new_page(), app)
     first.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["sofa.jpg"]])
-    wait_for(first, lambda p: "processing" in statuses(p).values(), what="processing")
+    wait_for(first, lambda p: len(statuses(p)) == 3 and "processing" in statuses(p).values(), what="processing")
     library = local_storage(first)["library"]
     first.close()
     deadline = time.monotonic() + 30
@@ -135,3 +135,24 @@ def test_f_a_server_restart_mid_job_loses_nothing_and_the_job_completes(
     runs = app.executions()
     jobs = app.store.snapshot(library).jobs
     assert {job.id: runs[job.id] for job in jobs} == {job.id: 2 if job.id in interrupted else 1 for job in jobs}
+
+
+def test_closing_the_tab_right_after_a_drop_keeps_every_received_file(
+    app: AppServer, context: BrowserContext, tmp_path: Path
+) -> None:
+    from tests.images import photo_bytes
+
+    files = []
+    for index in range(6):
+        path = tmp_path / f"photo-{index}.jpg"
+        path.write_bytes(photo_bytes(size=1200))
+        files.append(path)
+    page = open_app(context.new_page(), app)
+    library = local_storage(page)["library"]
+    page.set_input_files(DROP, files)
+    page.wait_for_selector("[data-testid=item-card]")  # the server has the request; close before all are shown
+    page.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(app.store.snapshot(library).items) < 6:
+        time.sleep(0.2)
+    assert sorted(item.name for item in app.store.snapshot(library).items) == [f"photo-{i}.jpg" for i in range(6)]

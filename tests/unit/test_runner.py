@@ -79,6 +79,23 @@ async def queue(store: AsyncLibraryStore, library: str, count: int) -> list[Job]
     return jobs
 
 
+async def drain_one(env, *steps: BaseException) -> Job:
+    """Queue one job whose runs follow `steps` (then succeed), drain, and return the settled job."""
+    store, executor, _, make, _ = env
+    runner = make()
+    library = new_library_id()
+    [queued] = await queue(store, library, 1)
+    executor.steps[queued.id] = list(steps)
+    runner.wake(library)
+    await asyncio.wait_for(runner.until_idle(library), 10)
+    return await store.job(queued.id)
+
+
+async def until_running(runner: Runner, library: str, count: int) -> None:
+    while runner.running_count(library) < count:
+        await asyncio.sleep(0.01)
+
+
 async def statuses(store: AsyncLibraryStore, library: str) -> list[JobStatus]:
     return [j.status for j in sorted((await store.snapshot(library)).jobs, key=lambda j: j.created_ms)]
 
@@ -117,8 +134,7 @@ async def test_a_job_queued_while_two_run_starts_when_a_slot_frees(env) -> None:
     executor.gate.clear()
     await queue(store, library, 3)
     runner.wake(library)
-    while runner.running_count(library) < 2:
-        await asyncio.sleep(0.01)
+    await until_running(runner, library, 2)
     assert len(executor.started) == 2
     executor.gate.set()
     await asyncio.wait_for(runner.until_idle(library), 5)
@@ -126,51 +142,23 @@ async def test_a_job_queued_while_two_run_starts_when_a_slot_frees(env) -> None:
 
 
 async def test_transient_errors_retry_with_backoff_and_succeed_on_the_third_attempt(env) -> None:
-    store, executor, _, make, _ = env
-    runner = make()
-    library = new_library_id()
-    [flaky] = await queue(store, library, 1)
-    executor.steps[flaky.id] = [TransientError("busy"), TransientError("busy")]
-    runner.wake(library)
-    await asyncio.wait_for(runner.until_idle(library), 10)
-    done = await store.job(flaky.id)
+    done = await drain_one(env, TransientError("busy"), TransientError("busy"))
     assert (done.status, done.attempts) == (JobStatus.COMPLETED, 3)
 
 
 async def test_three_transient_failures_fail_the_job_with_the_error_kept(env) -> None:
-    store, executor, _, make, _ = env
-    runner = make()
-    library = new_library_id()
-    [flaky] = await queue(store, library, 1)
-    executor.steps[flaky.id] = [TransientError("busy")] * 3
-    runner.wake(library)
-    await asyncio.wait_for(runner.until_idle(library), 10)
-    done = await store.job(flaky.id)
+    done = await drain_one(env, *[TransientError("busy")] * 3)
     assert (done.status, done.attempts, done.error) == (JobStatus.FAILED, 3, "busy")
 
 
 async def test_bad_input_fails_at_once_without_retrying(env) -> None:
-    store, executor, _, make, _ = env
-    runner = make()
-    library = new_library_id()
-    [bad] = await queue(store, library, 1)
-    executor.steps[bad.id] = [BadInputError("not an image")]
-    runner.wake(library)
-    await asyncio.wait_for(runner.until_idle(library), 10)
-    done = await store.job(bad.id)
+    done = await drain_one(env, BadInputError("not an image"))
     assert (done.status, done.attempts) == (JobStatus.FAILED, 1)
-    assert executor.started.count(bad.id) == 1
+    assert env[1].started.count(done.id) == 1
 
 
 async def test_unexpected_errors_are_retried_and_shown_without_internals(env) -> None:
-    store, executor, _, make, _ = env
-    runner = make()
-    library = new_library_id()
-    [buggy] = await queue(store, library, 1)
-    executor.steps[buggy.id] = [KeyError("/secret/path")] * 3
-    runner.wake(library)
-    await asyncio.wait_for(runner.until_idle(library), 10)
-    done = await store.job(buggy.id)
+    done = await drain_one(env, *[KeyError("/secret/path")] * 3)
     assert done.status is JobStatus.FAILED and done.attempts == 3
     assert "secret" not in done.error and "KeyError" in done.error
 
@@ -182,8 +170,7 @@ async def test_cancelling_a_running_job_stops_it_and_discards_nothing_recorded(e
     executor.gate.clear()
     [running] = await queue(store, library, 1)
     runner.wake(library)
-    while runner.running_count(library) < 1:
-        await asyncio.sleep(0.01)
+    await until_running(runner, library, 1)
     stopped = await store.cancel(library, running.item_id, now_ms=running.created_ms + 1)
     runner.stop([j.id for j in stopped])
     await asyncio.wait_for(runner.until_idle(library), 5)
@@ -197,8 +184,7 @@ async def test_a_result_finished_after_a_cancel_is_discarded(env) -> None:
     executor.gate.clear()
     [running] = await queue(store, library, 1)
     runner.wake(library)
-    while runner.running_count(library) < 1:
-        await asyncio.sleep(0.01)
+    await until_running(runner, library, 1)
     await store.cancel(library, running.item_id, now_ms=running.created_ms + 1)  # another worker's cancel
     executor.gate.set()
     await asyncio.wait_for(runner.until_idle(library), 5)
