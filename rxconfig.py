@@ -39,7 +39,8 @@ _load_env_files()
 config = rx.Config(
     app_name="home_editor",
     telemetry_enabled=False,
-    db_url=os.environ.get("HOME_EDITOR_DB_URL", "sqlite:///home_editor.db"),
+    # uploaded_files/ is outside Reflex's hot-reload watch, so SQLite's -wal/-shm writes never restart dev.
+    db_url=os.environ.get("HOME_EDITOR_DB_URL", "sqlite:///uploaded_files/home_editor.db"),
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="large"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -20,7 +20,7 @@ def get_services() -> Services:
         config = rx.config.get_config()
         _services = build_services(
             settings_from_environment(),
-            db_url=config.db_url or "sqlite:///home_editor.db",
+            db_url=config.db_url or "sqlite:///uploaded_files/home_editor.db",
             public_base_url=config.api_url,
         )
     return _services
