@@ -15,10 +15,10 @@ from home_editor.core.errors import BadInputError, StorageError
 from home_editor.core.layout import THUMB_NAME, file_key, original_name
 from home_editor.core.mirror import clean_text
 from home_editor.core.models import Item, Job, JobStatus, JobType, new_id
-from home_editor.processing.images import accept_upload
-from home_editor.processing.pools import run_upload_work
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.runner import Runner, now_ms
+from home_editor.processing.images import accept_upload
+from home_editor.processing.pools import run_upload_work
 from home_editor.settings import Settings
 from home_editor.storage.base import Storage, content_type_for
 from home_editor.store.async_store import AsyncLibraryStore
@@ -81,10 +81,18 @@ class LibraryService:
                 except BadInputError as error:
                     await results.put(IntakeResult(name, problem=f"was not added: {error}."))
                 except StorageError as error:
-                    await results.put(IntakeResult(name, problem=f"could not be stored ({error}); nothing was kept, please try again."))
+                    await results.put(
+                        IntakeResult(
+                            name, problem=f"could not be stored ({error}); nothing was kept, please try again."
+                        )
+                    )
                 except Exception:
                     logger.exception("Upload intake failed")
-                    await results.put(IntakeResult(name, problem="could not be stored (unexpected error); nothing was kept, please try again."))
+                    await results.put(
+                        IntakeResult(
+                            name, problem="could not be stored (unexpected error); nothing was kept, please try again."
+                        )
+                    )
                 else:
                     await results.put(IntakeResult(name, item=item))
         finally:
@@ -151,7 +159,11 @@ class LibraryService:
             adopted
             for job in plan.jobs
             if job.item_id in items_by_id
-            and (adopted := reconcile.adopt_job(jobs_by_id.get(job.id), job, item=items_by_id[job.item_id], now_ms=now_ms()))
+            and (
+                adopted := reconcile.adopt_job(
+                    jobs_by_id.get(job.id), job, item=items_by_id[job.item_id], now_ms=now_ms()
+                )
+            )
         ]
         await self.store.upsert_from_mirror(library_id, adopted_items, adopted_jobs)
         logger.info("Recovered %d items and %d jobs from a browser mirror", len(adopted_items), len(adopted_jobs))

@@ -6,12 +6,12 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from home_editor.library_service import LibraryService
-from home_editor.processing.base import Processor
-from home_editor.processing.local_processor import LocalProcessor
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.cutout_job import CutoutJob
 from home_editor.jobs.runner import Runner
+from home_editor.library_service import LibraryService
+from home_editor.processing.base import Processor
+from home_editor.processing.local_processor import LocalProcessor
 from home_editor.settings import Settings
 from home_editor.storage.base import Storage
 from home_editor.storage.local_files import LocalFileStorage

@@ -75,7 +75,7 @@ class Settings:
 
 def load_env_files(directory: Path) -> None:
     """Load `.env` then `.env.local` from `directory` without overriding real environment variables."""
-    from dotenv import load_dotenv  # noqa: PLC0415 - only needed when the app starts
+    from dotenv import load_dotenv
 
     for name in (".env.local", ".env"):  # first loaded wins, and real variables beat both
         path = directory / name

@@ -81,7 +81,7 @@ def cards_for(snapshot: Snapshot, url_for: UrlFor) -> list[Card]:
 def stats_for(snapshot: Snapshot) -> Stats:
     """Job counts by status (cancelled jobs are not shown in the header)."""
     live_items = {item.id for item in snapshot.items}
-    counts = {status: 0 for status in JobStatus}
+    counts = dict.fromkeys(JobStatus, 0)
     for job in snapshot.jobs:
         if job.item_id in live_items:
             counts[job.status] += 1

@@ -37,7 +37,14 @@ def job(status: JobStatus | str = JobStatus.PENDING, **changes: object) -> Job:
 def item(**changes: object) -> Item:
     """An item with an original and a thumbnail."""
     created = changes.pop("created_ms", next(_clock))
-    base = Item(id=new_id(), name="chair.jpg", created_ms=created, updated_ms=created, original="original.jpg", thumb="thumb.webp")
+    base = Item(
+        id=new_id(),
+        name="chair.jpg",
+        created_ms=created,
+        updated_ms=created,
+        original="original.jpg",
+        thumb="thumb.webp",
+    )
     return dataclasses.replace(base, **changes)
 
 

@@ -30,7 +30,9 @@ def with_orientation(image: Image.Image, orientation: int, image_format: str) ->
     return encode(image, image_format, exif=exif.tobytes())
 
 
-def object_photo(kind: str = "plain", shape: str = "ellipse", size: int = 512, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def object_photo(
+    kind: str = "plain", shape: str = "ellipse", size: int = 512, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """A synthetic product photo and its true object mask.
 
     Args:
@@ -45,7 +47,8 @@ def object_photo(kind: str = "plain", shape: str = "ellipse", size: int = 512, s
     backgrounds = {
         "plain": np.ones((size, size, 3), np.float32) * np.array([235, 233, 228], np.float32),
         "gradient": gradient,
-        "textured": np.ones((size, size, 3), np.float32) * np.array([220, 215, 205], np.float32) + rng.normal(0, 4, (size, size, 1)),
+        "textured": np.ones((size, size, 3), np.float32) * np.array([220, 215, 205], np.float32)
+        + rng.normal(0, 4, (size, size, 1)),
         "shadow": gradient,
         "busy": rng.uniform(0, 255, (size // 8, size // 8, 3)).repeat(8, 0).repeat(8, 1).astype(np.float32),
     }

@@ -52,7 +52,9 @@ def dropzone() -> rx.Component:
         ),
         rx.cond(
             LibraryState.uploading,
-            rx.progress(value=LibraryState.upload_percent, width="100%", custom_attrs={"data-testid": "upload-progress"}),
+            rx.progress(
+                value=LibraryState.upload_percent, width="100%", custom_attrs={"data-testid": "upload-progress"}
+            ),
         ),
         width="100%",
     )

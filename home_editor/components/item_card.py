@@ -40,24 +40,44 @@ def _actions(card: rx.Var[Card]) -> rx.Component:
     return rx.hstack(
         rx.cond(
             card.can_retry,
-            rx.button("Retry", size="1", on_click=LibraryState.retry_item(card.id), custom_attrs={"data-testid": "retry-button"}),
+            rx.button(
+                "Retry",
+                size="1",
+                on_click=LibraryState.retry_item(card.id),
+                custom_attrs={"data-testid": "retry-button"},
+            ),
         ),
         rx.cond(
             card.can_cancel,
             rx.button(
-                "Cancel", size="1", variant="soft", on_click=LibraryState.cancel_item(card.id),
+                "Cancel",
+                size="1",
+                variant="soft",
+                on_click=LibraryState.cancel_item(card.id),
                 custom_attrs={"data-testid": "cancel-button"},
             ),
         ),
         rx.button(
-            "Delete", size="1", variant="soft", color_scheme="red", on_click=LibraryState.delete_item(card.id),
+            "Delete",
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            on_click=LibraryState.delete_item(card.id),
             custom_attrs={"data-testid": "delete-button"},
         ),
         rx.spacer(),
-        rx.link("Original", href=card.original_url, is_external=True, size="1", custom_attrs={"data-testid": "open-original"}),
+        rx.link(
+            "Original",
+            href=card.original_url,
+            is_external=True,
+            size="1",
+            custom_attrs={"data-testid": "open-original"},
+        ),
         rx.cond(
             card.has_cutout,
-            rx.link("Cutout", href=card.cutout_url, is_external=True, size="1", custom_attrs={"data-testid": "open-cutout"}),
+            rx.link(
+                "Cutout", href=card.cutout_url, is_external=True, size="1", custom_attrs={"data-testid": "open-cutout"}
+            ),
         ),
         width="100%",
         align="center",
@@ -73,8 +93,14 @@ def item_card(card: rx.Var[Card]) -> rx.Component:
             rx.text(card.name, size="2", weight="medium", trim="both", style={"word_break": "break-all"}),
             _status(card),
             rx.cond(card.status == "processing", rx.progress(value=card.progress, width="100%")),
-            rx.cond(card.error != "", rx.text(card.error, size="1", color_scheme="red", custom_attrs={"data-testid": "item-error"})),
-            rx.cond(card.note != "", rx.text(card.note, size="1", color_scheme="amber", custom_attrs={"data-testid": "item-note"})),
+            rx.cond(
+                card.error != "",
+                rx.text(card.error, size="1", color_scheme="red", custom_attrs={"data-testid": "item-error"}),
+            ),
+            rx.cond(
+                card.note != "",
+                rx.text(card.note, size="1", color_scheme="amber", custom_attrs={"data-testid": "item-note"}),
+            ),
             _actions(card),
             spacing="2",
         ),

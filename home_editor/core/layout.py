@@ -30,4 +30,3 @@ def original_name(extension: str) -> str:
 def new_cutout_name() -> str:
     """A fresh cutout file name; a new name per result keeps browsers from showing a cached old one."""
     return f"cutout-{new_id()}.png"
-

@@ -74,6 +74,7 @@ def adopt_item(server: Item | None, mirror: Item, existing_files: Collection[str
     Returns:
         The item to write, or None when a new item's original file does not exist.
     """
+
     def verified(name: str, fallback: str) -> str:
         return name if name and name in existing_files else fallback
 

@@ -121,7 +121,12 @@ def recovered(job: Job, *, now_ms: int, max_attempts: int = MAX_ATTEMPTS) -> Job
     time already delayed it) or failed when it was the last attempt.
     """
     return failed(
-        job, error=INTERRUPTED_ERROR, retryable=True, now_ms=now_ms, rng=random.Random(0), max_attempts=max_attempts,
+        job,
+        error=INTERRUPTED_ERROR,
+        retryable=True,
+        now_ms=now_ms,
+        rng=random.Random(0),
+        max_attempts=max_attempts,
         backoff_base_ms=0,
     )
 

@@ -53,5 +53,5 @@ class CutoutJob:
         """Remove files of a result that will not be recorded (the job was cancelled meanwhile)."""
         try:
             await self._storage.delete(keys)
-        except Exception:  # noqa: BLE001 - best effort: an orphan file is harmless
+        except Exception:
             return

@@ -17,10 +17,10 @@ from typing import Protocol
 
 from home_editor.core.errors import BadInputError, HomeEditorError
 from home_editor.core.models import Job
-from home_editor.processing.base import ProgressReport
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.cutout_job import Outcome
 from home_editor.jobs.journal import ExecutionJournal
+from home_editor.processing.base import ProgressReport
 from home_editor.settings import Settings
 from home_editor.store.async_store import AsyncLibraryStore
 
@@ -172,7 +172,9 @@ class Runner:
         for running in list(self._running.values()):
             if running.library_id != library_id or now - running.renewed_ms < self._settings.lease_ms / 3:
                 continue
-            if await self._store.renew_lease(running.job.id, running.job.lease_token, until_ms=now + self._settings.lease_ms):
+            if await self._store.renew_lease(
+                running.job.id, running.job.lease_token, until_ms=now + self._settings.lease_ms
+            ):
                 running.renewed_ms = now
             else:
                 running.task.cancel()
@@ -181,14 +183,18 @@ class Runner:
         token = job.lease_token
 
         async def report(progress: int, message: str) -> None:
-            if not await self._store.report_progress(job.id, token, progress=progress, message=message, now_ms=self._clock()):
+            if not await self._store.report_progress(
+                job.id, token, progress=progress, message=message, now_ms=self._clock()
+            ):
                 raise ClaimLostError
             self._hub.notify(library_id)
 
         await self._journal.record("start", job.id, job.type.value)
         try:
             outcome = await self._executor.run(library_id, job, report)
-            done = await self._store.complete(job.id, token, now_ms=self._clock(), cutout=outcome.cutout, note=outcome.note)
+            done = await self._store.complete(
+                job.id, token, now_ms=self._clock(), cutout=outcome.cutout, note=outcome.note
+            )
             if done is None:
                 await self._executor.discard(outcome.keys)
         except (asyncio.CancelledError, ClaimLostError):
@@ -206,8 +212,8 @@ class Runner:
                 backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
             )
         finally:
-            self._running.pop(job.id, None)
             await self._journal.record("end", job.id, job.type.value)
+            self._running.pop(job.id, None)  # no await from here on: the drain sees the slot free and woken
             self._hub.notify(library_id)
             self.wake(library_id)
 

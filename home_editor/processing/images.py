@@ -42,7 +42,7 @@ class AcceptedImage:
 
 @functools.cache
 def _register_heif() -> None:
-    import pi_heif  # noqa: PLC0415 - registering the opener is a one-off side effect, done on first use
+    import pi_heif
 
     pi_heif.register_heif_opener()
 
@@ -103,9 +103,7 @@ def to_standard_mode(image: Image.Image) -> Image.Image:
         values = np.asarray(image, dtype=np.float64)
         scale = 257.0 if values.max(initial=0) <= 65535 else 1.0
         image = Image.fromarray(np.clip(values / scale, 0, 255).astype(np.uint8), mode="L")
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
-        image.mode == "P" and "transparency" in image.info
-    )
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (image.mode == "P" and "transparency" in image.info)
     target = "RGBA" if has_alpha else "RGB"
     return image if image.mode == target else image.convert(target)
 
@@ -141,9 +139,7 @@ def accept_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> AcceptedIm
     thumb = ImageOps.exif_transpose(thumb)  # after thumbnail(): cheap on the small image
     if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
         width, height = height, width
-    return AcceptedImage(
-        extension=_EXTENSIONS[image_format], width=width, height=height, thumbnail=encode_webp(thumb)
-    )
+    return AcceptedImage(extension=_EXTENSIONS[image_format], width=width, height=height, thumbnail=encode_webp(thumb))
 
 
 def load_for_processing(data: bytes, *, max_side: int, max_pixels: int) -> Image.Image:
@@ -154,4 +150,3 @@ def load_for_processing(data: bytes, *, max_side: int, max_pixels: int) -> Image
     if max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return image
-

@@ -11,7 +11,16 @@ from typing import Any
 import reflex as rx
 
 from home_editor.core.errors import ConfigError
-from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY, clean_text, decode_items, decode_jobs, encode_items, encode_jobs
+from home_editor.core.mirror import (
+    ITEMS_KEY,
+    JOBS_KEY,
+    LIBRARY_KEY,
+    clean_text,
+    decode_items,
+    decode_jobs,
+    encode_items,
+    encode_jobs,
+)
 from home_editor.core.models import is_library_id, is_record_id, new_library_id
 from home_editor.jobs.runner import now_ms
 from home_editor.library_service import LibraryService

@@ -14,7 +14,7 @@ _services: Services | None = None
 
 def get_services() -> Services:
     """The services of this process (raises ConfigError for a bad configuration)."""
-    global _services  # noqa: PLW0603 - one set of services per process, built lazily (no I/O at import)
+    global _services
     if _services is None:
         load_env_files(Path.cwd())
         config = rx.config.get_config()

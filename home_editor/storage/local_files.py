@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -62,7 +63,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
-        os.replace(temporary, path)
+        Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -74,7 +75,5 @@ def _remove(paths: list[Path]) -> None:
         path.unlink(missing_ok=True)
         folders.add(path.parent)
     for folder in folders:
-        try:
+        with contextlib.suppress(OSError):  # not empty: other files of the item remain
             folder.rmdir()
-        except OSError:
-            pass  # not empty: other files of the item remain

@@ -57,9 +57,7 @@ class LibraryStore:
     def deleted_item_ids(self, library_id: str) -> set[str]:
         """Ids of the library's deleted items (tombstones that keep a stale mirror from reviving them)."""
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(items.c.id).where(items.c.library_id == library_id, items.c.deleted_ms != 0)
-            )
+            rows = conn.execute(sa.select(items.c.id).where(items.c.library_id == library_id, items.c.deleted_ms != 0))
             return {row[0] for row in rows}
 
     def item(self, library_id: str, item_id: str) -> Item | None:
@@ -97,13 +95,17 @@ class LibraryStore:
     def find_by_hash(self, library_id: str, content_hash: str) -> Item | None:
         """A live item of the library whose original has these bytes."""
         with self._engine.connect() as conn:
-            row = conn.execute(
-                sa.select(items).where(
-                    items.c.library_id == library_id,
-                    items.c.content_hash == content_hash,
-                    items.c.deleted_ms == 0,
+            row = (
+                conn.execute(
+                    sa.select(items).where(
+                        items.c.library_id == library_id,
+                        items.c.content_hash == content_hash,
+                        items.c.deleted_ms == 0,
+                    )
                 )
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
             return item_from_row(row) if row else None
 
     # ---- creating ----------------------------------------------------------------------------
@@ -117,17 +119,13 @@ class LibraryStore:
     def add_item(self, library_id: str, item: Item, job: Job | None, *, content_hash: str = "") -> None:
         """Add a new item, and its first job, in one transaction."""
         with self._engine.begin() as conn:
-            conn.execute(
-                sa.insert(items).values(library_id=library_id, content_hash=content_hash, **item_values(item))
-            )
+            conn.execute(sa.insert(items).values(library_id=library_id, content_hash=content_hash, **item_values(item)))
             if job is not None:
                 conn.execute(sa.insert(jobs).values(library_id=library_id, **job_values(job)))
 
     # ---- the queue ---------------------------------------------------------------------------
 
-    def claim_next(
-        self, library_id: str, *, token: str, now_ms: int, lease_ms: int, concurrency: int
-    ) -> Job | None:
+    def claim_next(self, library_id: str, *, token: str, now_ms: int, lease_ms: int, concurrency: int) -> Job | None:
         """Atomically claim the library's best due pending job if fewer than `concurrency` run.
 
         The library row is locked first (FOR UPDATE on Postgres; SQLite transactions are IMMEDIATE),
@@ -185,7 +183,15 @@ class LibraryStore:
             return done
 
     def fail(
-        self, job_id: str, token: str, *, error: str, retryable: bool, now_ms: int, max_attempts: int, backoff_base_ms: int
+        self,
+        job_id: str,
+        token: str,
+        *,
+        error: str,
+        retryable: bool,
+        now_ms: int,
+        max_attempts: int,
+        backoff_base_ms: int,
     ) -> Job | None:
         """Settle a running job's failed attempt: back-off and retry, or failed for good.
 
@@ -267,11 +273,15 @@ class LibraryStore:
         with self._engine.begin() as conn:
             if self._item(conn, library_id, item_id) is None or self._active_jobs(conn, library_id, item_id):
                 return None
-            latest = conn.execute(
-                sa.select(jobs)
-                .where(jobs.c.library_id == library_id, jobs.c.item_id == item_id, jobs.c.type == job_type.value)
-                .order_by(jobs.c.created_ms.desc())
-            ).mappings().first()
+            latest = (
+                conn.execute(
+                    sa.select(jobs)
+                    .where(jobs.c.library_id == library_id, jobs.c.item_id == item_id, jobs.c.type == job_type.value)
+                    .order_by(jobs.c.created_ms.desc())
+                )
+                .mappings()
+                .first()
+            )
             again = scheduler.retried(job_from_row(latest), now_ms=new_job.created_ms) if latest else None
             if latest is not None and again is not None:
                 if not self._compare_and_set(conn, job_from_row(latest), again):
@@ -312,18 +322,28 @@ class LibraryStore:
     # ---- helpers -------------------------------------------------------------------------------
 
     @staticmethod
-    def _upsert(conn: sa.Connection, table: sa.Table, library_id: str, record_id: str, updated_ms: int, values: dict) -> None:
-        existing = conn.execute(sa.select(table.c.library_id, table.c.updated_ms).where(table.c.id == record_id)).first()
+    def _upsert(
+        conn: sa.Connection, table: sa.Table, library_id: str, record_id: str, updated_ms: int, values: dict
+    ) -> None:
+        existing = conn.execute(
+            sa.select(table.c.library_id, table.c.updated_ms).where(table.c.id == record_id)
+        ).first()
         if existing is None:
             conn.execute(sa.insert(table).values(library_id=library_id, **values))
         elif existing[0] == library_id and existing[1] < updated_ms:
-            conn.execute(sa.update(table).where(table.c.id == record_id, table.c.updated_ms == existing[1]).values(**values))
+            conn.execute(
+                sa.update(table).where(table.c.id == record_id, table.c.updated_ms == existing[1]).values(**values)
+            )
 
     @staticmethod
     def _item(conn: sa.Connection, library_id: str, item_id: str) -> Item | None:
-        row = conn.execute(
-            sa.select(items).where(items.c.id == item_id, items.c.library_id == library_id, items.c.deleted_ms == 0)
-        ).mappings().first()
+        row = (
+            conn.execute(
+                sa.select(items).where(items.c.id == item_id, items.c.library_id == library_id, items.c.deleted_ms == 0)
+            )
+            .mappings()
+            .first()
+        )
         return item_from_row(row) if row else None
 
     @staticmethod
@@ -337,11 +357,15 @@ class LibraryStore:
 
     @staticmethod
     def _claimed_job(conn: sa.Connection, job_id: str, token: str) -> Job | None:
-        row = conn.execute(
-            sa.select(jobs).where(
-                jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value
+        row = (
+            conn.execute(
+                sa.select(jobs).where(
+                    jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value
+                )
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         return job_from_row(row) if row else None
 
     @staticmethod
@@ -372,4 +396,3 @@ class LibraryStore:
         if cutout:
             values |= {"cutout": cutout, "cutout_note": note}
         conn.execute(sa.update(items).where(items.c.id == job.item_id).values(**values))
-

@@ -55,8 +55,18 @@ class AppServer:
         """Start and wait until the page and the backend answer."""
         with self.log.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(self.port),
-                 "--backend-port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "reflex",
+                    "run",
+                    "--env",
+                    "prod",
+                    "--frontend-port",
+                    str(self.port),
+                    "--backend-port",
+                    str(self.port),
+                ],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -68,7 +78,10 @@ class AppServer:
             if self._process.poll() is not None:
                 raise RuntimeError(f"the app exited:\n{self.log.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.url}/ping", timeout=2).status_code == 200 and httpx.get(self.url, timeout=5).status_code == 200:
+                if (
+                    httpx.get(f"{self.url}/ping", timeout=2).status_code == 200
+                    and httpx.get(self.url, timeout=5).status_code == 200
+                ):
                     return
             except httpx.HTTPError:
                 pass

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
 
 from tests.browser.app_server import AppServer
 
@@ -64,5 +63,3 @@ def images(tmp_path: Path) -> dict[str, Path]:
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     return {name: tmp_path / name for name in files}
-
-

@@ -46,7 +46,7 @@ def all_completed(count: int):
 
 def local_storage(page: Page) -> dict:
     """The mirror and library id as the browser holds them."""
-    raw = page.evaluate(f"[localStorage.getItem('{ITEMS_KEY}'), localStorage.getItem('{JOBS_KEY}'), localStorage.getItem('{LIBRARY_KEY}')]")
+    raw = page.evaluate(f"{[ITEMS_KEY, JOBS_KEY, LIBRARY_KEY]}.map(key => localStorage.getItem(key))")
     return {
         "items": json.loads(raw[0])["items"] if raw[0] else [],
         "jobs": json.loads(raw[1])["jobs"] if raw[1] else [],

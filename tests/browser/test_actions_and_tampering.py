@@ -58,19 +58,29 @@ def test_garbage_in_the_mirror_is_repaired_from_the_server(
     assert stored["library"] == library and len(stored["items"]) == 2 and len(stored["jobs"]) == 2
 
 
-def test_forged_items_pointing_elsewhere_are_ignored_and_never_fetched(
-    app: AppServer, context: BrowserContext
-) -> None:
+def test_forged_items_pointing_elsewhere_are_ignored_and_never_fetched(app: AppServer, context: BrowserContext) -> None:
     page = open_app(context.new_page(), app)
     forged = {
         "v": 1,
         "items": [
             ["abcdefghijkm", "evil", 1, 2, "file:///etc/passwd", "http://127.0.0.1:22/x.png", "", "completed", "", ""],
-            ["bcdefghijkmn", "evil2", 1, 2, "original.jpg", "thumb.webp", "cutout-abcdefghijkm.png", "completed", "", ""],
+            [
+                "bcdefghijkmn",
+                "evil2",
+                1,
+                2,
+                "original.jpg",
+                "thumb.webp",
+                "cutout-abcdefghijkm.png",
+                "completed",
+                "",
+                "",
+            ],
         ],
     }
     page.evaluate(f"localStorage.setItem('{ITEMS_KEY}', {json.dumps(json.dumps(forged))})")
-    page.evaluate(f"localStorage.setItem('{JOBS_KEY}', JSON.stringify({{v:1, jobs:[['cdefghijkmnp','abcdefghijkm','rembg','processing',10,-4,-50,'',1,2]]}}))")
+    forged_job = ["cdefghijkmnp", "abcdefghijkm", "rembg", "processing", 10, -4, -50, "", 1, 2]
+    page.evaluate(f"localStorage.setItem('{JOBS_KEY}', {json.dumps(json.dumps({'v': 1, 'jobs': [forged_job]}))})")
     page.reload()
     page.wait_for_selector("[data-ready=true]")
     assert statuses(page) == {}  # no such files in this library's folder: nothing adopted
@@ -97,7 +107,9 @@ def test_a_garbled_library_id_is_replaced(
     other.close()
 
 
-def test_a_file_over_the_size_cap_is_named_in_a_toast(app: AppServer, page: Page, images: dict[str, Path], tmp_path: Path) -> None:
+def test_a_file_over_the_size_cap_is_named_in_a_toast(
+    app: AppServer, page: Page, images: dict[str, Path], tmp_path: Path
+) -> None:
     big = tmp_path / "huge-photo.jpg"
     big.write_bytes(images["chair.jpg"].read_bytes() + b"\0" * (26 * 2**20))
     open_app(page, app)

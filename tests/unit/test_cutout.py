@@ -12,7 +12,11 @@ from home_editor.processing.cutout import compute_mask
 from home_editor.processing.local_processor import cut_out
 from tests.images import encode, object_photo
 
-CASES = [(kind, shape) for kind in ("plain", "gradient", "textured", "shadow") for shape in ("ellipse", "box", "border", "ring")]
+CASES = [
+    (kind, shape)
+    for kind in ("plain", "gradient", "textured", "shadow")
+    for shape in ("ellipse", "box", "border", "ring")
+]
 
 
 def iou(predicted: np.ndarray, truth: np.ndarray) -> float:

@@ -91,7 +91,9 @@ async def test_a_lost_database_is_refilled_from_the_browser_mirror(services, tmp
 
 async def test_forged_mirror_items_without_files_are_not_imported(services) -> None:
     library = new_library_id()
-    forged = json.dumps({"v": 1, "items": [["abcdefghijkm", "x.jpg", 1, 2, "original.jpg", "thumb.webp", "", "pending", "", ""]]})
+    forged = json.dumps(
+        {"v": 1, "items": [["abcdefghijkm", "x.jpg", 1, 2, "original.jpg", "thumb.webp", "", "pending", "", ""]]}
+    )
     await services.library.open_library(library, mirror.decode_items(forged), [])
     assert (await services.library.snapshot(library)).items == []
 
@@ -101,7 +103,9 @@ async def test_a_recovered_item_without_its_cutout_gets_a_job(services, tmp_path
     await services.library.store.ensure_library(library, 0)
     added = await services.library.add_upload(library, "chair.jpg", photo_bytes())
     await asyncio.wait_for(services.runner.until_idle(library), 20)
-    claim = dataclasses.replace((await services.library.snapshot(library)).items[0], cutout="", cutout_status=JobStatus.PENDING)
+    claim = dataclasses.replace(
+        (await services.library.snapshot(library)).items[0], cutout="", cutout_status=JobStatus.PENDING
+    )
     fresh = build_services(services.settings, db_url=f"sqlite:///{tmp_path / 'other.db'}", public_base_url="http://t")
     await fresh.library.open_library(library, [claim], [])
     await asyncio.wait_for(fresh.runner.until_idle(library), 20)

@@ -35,7 +35,10 @@ def test_budget_is_under_400_bytes_per_item_with_its_job_for_1000_items() -> Non
         )
         for index in range(1000)
     ]
-    jobs = [job("C", item_id=i.id, progress=100, attempts=1, created_ms=i.created_ms, updated_ms=i.updated_ms) for i in items]
+    jobs = [
+        job("C", item_id=i.id, progress=100, attempts=1, created_ms=i.created_ms, updated_ms=i.updated_ms)
+        for i in items
+    ]
     total = len(mirror.encode_items(items).encode()) + len(mirror.encode_jobs(jobs).encode())
     assert total / 1000 <= 400
     assert total < 1_000_000  # far below Reflex's hydrate limit
@@ -76,7 +79,17 @@ def test_non_string_values_decode_to_empty() -> None:
 def _row(**changes: object) -> list:
     good = item(cutout="cutout-abcdefghijkm.png", cutout_status=JobStatus.COMPLETED)
     row = json.loads(mirror.encode_items([dataclasses.replace(good)]))["items"][0]
-    positions = {"id": 0, "name": 1, "created": 2, "updated": 3, "original": 4, "thumb": 5, "cutout": 6, "status": 7, "error": 8}
+    positions = {
+        "id": 0,
+        "name": 1,
+        "created": 2,
+        "updated": 3,
+        "original": 4,
+        "thumb": 5,
+        "cutout": 6,
+        "status": 7,
+        "error": 8,
+    }
     for key, value in changes.items():
         row[positions[key]] = value
     return row
@@ -110,7 +123,13 @@ def test_out_of_range_numbers_are_clamped_and_unknown_statuses_refused() -> None
     j = job("P")
     row = [j.id, j.item_id, "rembg", "processing", -5, 999, -40, "e" * 500, -1, 10**20]
     [decoded] = mirror.decode_jobs(json.dumps({"v": 1, "jobs": [row]}))
-    assert (decoded.priority, decoded.attempts, decoded.progress, decoded.created_ms, decoded.updated_ms) == (0, 10, 0, 0, 0)
+    assert (decoded.priority, decoded.attempts, decoded.progress, decoded.created_ms, decoded.updated_ms) == (
+        0,
+        10,
+        0,
+        0,
+        0,
+    )
     assert len(decoded.error) <= mirror.MAX_TEXT_CHARS
     row[3] = "hacked"
     assert mirror.decode_jobs(json.dumps({"v": 1, "jobs": [row]})) == []

@@ -14,8 +14,13 @@ DAY = 86_400_000
 
 def plan(server_items=(), server_jobs=(), mirror_items=(), mirror_jobs=(), deleted=()):
     return plan_reconcile(
-        list(server_items), list(server_jobs), list(mirror_items), list(mirror_jobs),
-        deleted_item_ids=set(deleted), now_ms=NOW, ttl_ms=DAY,
+        list(server_items),
+        list(server_jobs),
+        list(mirror_items),
+        list(mirror_jobs),
+        deleted_item_ids=set(deleted),
+        now_ms=NOW,
+        ttl_ms=DAY,
     )
 
 
@@ -88,4 +93,9 @@ def test_a_job_the_mirror_calls_complete_needs_the_result_file() -> None:
 
 def test_a_job_running_on_the_server_is_never_overridden() -> None:
     running = job("R", lease_until_ms=NOW + 5_000)
-    assert adopt_job(running, dataclasses.replace(running, status=JobStatus.CANCELLED, updated_ms=NOW), item=item(), now_ms=NOW) is None
+    assert (
+        adopt_job(
+            running, dataclasses.replace(running, status=JobStatus.CANCELLED, updated_ms=NOW), item=item(), now_ms=NOW
+        )
+        is None
+    )

@@ -38,11 +38,11 @@ class ScriptedExecutor:
         self.discarded: list[list[str]] = []
 
     async def run(self, library_id: str, job: Job, report) -> Outcome:
-        self.started.append(job.id)
         self.running += 1
         self.peak = max(self.peak, self.running)
         try:
             await report(50, "half way")
+            self.started.append(job.id)
             await self.gate.wait()
             steps = self.steps.get(job.id, [])
             step = steps.pop(0) if steps else None
@@ -63,7 +63,9 @@ def env(tmp_path: Path):
     hub = ChangeHub()
 
     def make(settings: Settings = FAST) -> Runner:
-        return Runner(store, executor, hub, settings=dataclasses.replace(settings, execution_log=tmp_path / "journal.log"))
+        return Runner(
+            store, executor, hub, settings=dataclasses.replace(settings, execution_log=tmp_path / "journal.log")
+        )
 
     return store, executor, hub, make, tmp_path
 
@@ -91,8 +93,9 @@ async def drain_one(env, *steps: BaseException) -> Job:
     return await store.job(queued.id)
 
 
-async def until_running(runner: Runner, library: str, count: int) -> None:
-    while runner.running_count(library) < count:
+async def until_started(executor: ScriptedExecutor, count: int) -> None:
+    """Wait until `count` runs have started and reported progress (so their claims are in use)."""
+    while len(executor.started) < count:
         await asyncio.sleep(0.01)
 
 
@@ -105,7 +108,12 @@ async def test_drains_every_job_at_most_two_at_once(env) -> None:
     runner = make()
     library = new_library_id()
     jobs = await queue(store, library, 6)
+    executor.gate.clear()
     runner.wake(library)
+    await until_started(executor, 2)
+    await asyncio.sleep(0.2)  # several polls: a third must not start while two are held
+    assert len(executor.started) == 2
+    executor.gate.set()
     await asyncio.wait_for(runner.until_idle(library), 10)
     assert await statuses(store, library) == [JobStatus.COMPLETED] * 6
     assert sorted(executor.started) == sorted(j.id for j in jobs)  # each exactly once
@@ -115,7 +123,7 @@ async def test_drains_every_job_at_most_two_at_once(env) -> None:
 
 
 async def test_a_wake_starts_a_job_without_waiting_for_the_poll(env) -> None:
-    store, executor, _, make, _ = env
+    store, _executor, _, make, _ = env
     runner = make(dataclasses.replace(FAST, poll_seconds=30))
     library = new_library_id()
     await queue(store, library, 1)
@@ -134,7 +142,7 @@ async def test_a_job_queued_while_two_run_starts_when_a_slot_frees(env) -> None:
     executor.gate.clear()
     await queue(store, library, 3)
     runner.wake(library)
-    await until_running(runner, library, 2)
+    await until_started(executor, 2)
     assert len(executor.started) == 2
     executor.gate.set()
     await asyncio.wait_for(runner.until_idle(library), 5)
@@ -170,7 +178,7 @@ async def test_cancelling_a_running_job_stops_it_and_discards_nothing_recorded(e
     executor.gate.clear()
     [running] = await queue(store, library, 1)
     runner.wake(library)
-    await until_running(runner, library, 1)
+    await until_started(executor, 1)
     stopped = await store.cancel(library, running.item_id, now_ms=running.created_ms + 1)
     runner.stop([j.id for j in stopped])
     await asyncio.wait_for(runner.until_idle(library), 5)
@@ -184,7 +192,7 @@ async def test_a_result_finished_after_a_cancel_is_discarded(env) -> None:
     executor.gate.clear()
     [running] = await queue(store, library, 1)
     runner.wake(library)
-    await until_running(runner, library, 1)
+    await until_started(executor, 1)
     await store.cancel(library, running.item_id, now_ms=running.created_ms + 1)  # another worker's cancel
     executor.gate.set()
     await asyncio.wait_for(runner.until_idle(library), 5)
@@ -193,7 +201,7 @@ async def test_a_result_finished_after_a_cancel_is_discarded(env) -> None:
 
 
 async def test_a_second_runner_in_another_process_never_runs_the_same_job(env) -> None:
-    store, executor, hub, make, _ = env
+    store, executor, _hub, make, _ = env
     first, second = make(), make()
     library = new_library_id()
     jobs = await queue(store, library, 8)
@@ -205,7 +213,7 @@ async def test_a_second_runner_in_another_process_never_runs_the_same_job(env) -
 
 
 async def test_a_job_left_processing_by_a_dead_runner_is_recovered_and_run_again(env) -> None:
-    store, executor, _, make, _ = env
+    store, _executor, _, make, _ = env
     library = new_library_id()
     [orphan] = await queue(store, library, 1)
     await store.claim_next(library, token="dead", now_ms=1, lease_ms=1, concurrency=2)  # lease long expired
@@ -217,7 +225,7 @@ async def test_a_job_left_processing_by_a_dead_runner_is_recovered_and_run_again
 
 
 async def test_tabs_are_told_about_every_change(env) -> None:
-    store, executor, hub, make, _ = env
+    store, _executor, hub, make, _ = env
     runner = make()
     library = new_library_id()
     await queue(store, library, 1)
@@ -228,7 +236,7 @@ async def test_tabs_are_told_about_every_change(env) -> None:
 
 
 async def test_the_janitor_resumes_libraries_with_work_and_cleans_up(env) -> None:
-    store, executor, _, make, _ = env
+    store, _executor, _, make, _ = env
     runner = make(dataclasses.replace(FAST, job_ttl_hours=0, cleanup_interval_seconds=0.01))
     library = new_library_id()
     await queue(store, library, 2)

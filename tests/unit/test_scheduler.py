@@ -51,20 +51,35 @@ def test_a_held_back_job_is_not_claimed_until_due() -> None:
 def test_a_claim_counts_an_attempt_and_takes_a_lease() -> None:
     claimed = scheduler.claimed(job("P", attempts=1), now_ms=NOW, token="abc", lease_ms=15_000)
     assert (claimed.status, claimed.attempts, claimed.lease_token, claimed.lease_until_ms) == (
-        JobStatus.PROCESSING, 2, "abc", NOW + 15_000,
+        JobStatus.PROCESSING,
+        2,
+        "abc",
+        NOW + 15_000,
     )
 
 
 def test_success_completes_and_releases_the_lease() -> None:
     done = scheduler.succeeded(job("R", lease_token="abc", progress=40), now_ms=NOW, note="low confidence")
-    assert (done.status, done.progress, done.lease_token, done.message) == (JobStatus.COMPLETED, 100, "", "low confidence")
+    assert (done.status, done.progress, done.lease_token, done.message) == (
+        JobStatus.COMPLETED,
+        100,
+        "",
+        "low confidence",
+    )
 
 
 @pytest.mark.parametrize(
     ("attempts", "retryable", "status"),
-    [(1, True, JobStatus.PENDING), (2, True, JobStatus.PENDING), (3, True, JobStatus.FAILED), (1, False, JobStatus.FAILED)],
+    [
+        (1, True, JobStatus.PENDING),
+        (2, True, JobStatus.PENDING),
+        (3, True, JobStatus.FAILED),
+        (1, False, JobStatus.FAILED),
+    ],
 )
-def test_failures_retry_transient_errors_up_to_three_attempts(attempts: int, retryable: bool, status: JobStatus) -> None:
+def test_failures_retry_transient_errors_up_to_three_attempts(
+    attempts: int, retryable: bool, status: JobStatus
+) -> None:
     settled = scheduler.failed(
         job("R", attempts=attempts), error="boom", retryable=retryable, now_ms=NOW, rng=random.Random(1)
     )
@@ -95,7 +110,10 @@ def test_expired_lease_sends_the_job_back_to_pending_at_once() -> None:
     assert not scheduler.lease_expired(job("R", lease_until_ms=NOW + 1), NOW)
     back = scheduler.recovered(stuck, now_ms=NOW)
     assert (back.status, back.lease_token, back.not_before_ms, back.error) == (
-        JobStatus.PENDING, "", NOW, scheduler.INTERRUPTED_ERROR,
+        JobStatus.PENDING,
+        "",
+        NOW,
+        scheduler.INTERRUPTED_ERROR,
     )
 
 
@@ -104,7 +122,9 @@ def test_expired_lease_on_the_last_attempt_fails_the_job() -> None:
     assert back.status is JobStatus.FAILED
 
 
-@pytest.mark.parametrize(("before", "cancellable"), [("P", True), ("R", True), ("C", False), ("F", False), ("X", False)])
+@pytest.mark.parametrize(
+    ("before", "cancellable"), [("P", True), ("R", True), ("C", False), ("F", False), ("X", False)]
+)
 def test_cancel_only_stops_active_jobs(before: str, cancellable: bool) -> None:
     after = scheduler.cancelled(job(before, lease_token="t"), now_ms=NOW)
     assert (after is not None) is cancellable
@@ -125,7 +145,14 @@ DAY = 24 * 3_600_000
 
 @pytest.mark.parametrize(
     ("status", "age", "expired"),
-    [("C", DAY + 1, True), ("F", DAY + 1, True), ("X", DAY + 1, True), ("C", DAY - 1, False), ("P", 10 * DAY, False), ("R", 10 * DAY, False)],
+    [
+        ("C", DAY + 1, True),
+        ("F", DAY + 1, True),
+        ("X", DAY + 1, True),
+        ("C", DAY - 1, False),
+        ("P", 10 * DAY, False),
+        ("R", 10 * DAY, False),
+    ],
 )
 def test_cleanup_removes_only_old_settled_jobs(status: str, age: int, expired: bool) -> None:
     old = job(status, updated_ms=NOW + 10 * DAY - age)

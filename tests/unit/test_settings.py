@@ -12,7 +12,12 @@ from home_editor.settings import Settings
 
 def test_defaults_match_the_documented_values() -> None:
     settings = Settings.from_env({})
-    assert (settings.poll_seconds, settings.concurrency, settings.max_attempts, settings.job_ttl_hours) == (2.0, 2, 3, 24.0)
+    assert (settings.poll_seconds, settings.concurrency, settings.max_attempts, settings.job_ttl_hours) == (
+        2.0,
+        2,
+        3,
+        24.0,
+    )
     assert settings.max_upload_bytes == 25 * 2**20 and settings.max_pixels == 50_000_000
 
 
@@ -28,7 +33,10 @@ def test_values_are_read_from_home_editor_variables() -> None:
         }
     )
     assert (settings.poll_seconds, settings.concurrency, settings.max_upload_bytes, settings.max_pixels) == (
-        0.5, 3, 10 * 2**20, 12_000_000,
+        0.5,
+        3,
+        10 * 2**20,
+        12_000_000,
     )
     assert settings.job_ttl_ms == 3_600_000 and settings.media_dir == Path("/data/media")
 

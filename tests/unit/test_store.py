@@ -121,7 +121,9 @@ def test_a_transient_failure_waits_then_retries_and_the_third_fails(store: Libra
     for attempt in (1, 2, 3):
         running = claim(store, library, now=now)
         assert running is not None and running.attempts == attempt
-        settled = store.fail(running.id, "t", error="timeout", retryable=True, now_ms=now, max_attempts=3, backoff_base_ms=2000)
+        settled = store.fail(
+            running.id, "t", error="timeout", retryable=True, now_ms=now, max_attempts=3, backoff_base_ms=2000
+        )
         if attempt < 3:
             assert settled.status is JobStatus.PENDING and settled.not_before_ms > now
             assert claim(store, library, now=now) is None  # not before the back-off is over
@@ -134,7 +136,9 @@ def test_bad_input_fails_at_once(store: LibraryStore) -> None:
     library = new_library_id()
     add(store, library)
     running = claim(store, library)
-    settled = store.fail(running.id, "t", error="not an image", retryable=False, now_ms=NOW, max_attempts=3, backoff_base_ms=2000)
+    settled = store.fail(
+        running.id, "t", error="not an image", retryable=False, now_ms=NOW, max_attempts=3, backoff_base_ms=2000
+    )
     assert (settled.status, settled.attempts) == (JobStatus.FAILED, 1)
 
 
@@ -179,7 +183,9 @@ def test_cancel_retry_and_delete(store: LibraryStore) -> None:
     assert store.cancel(library, queued.item_id, now_ms=NOW) == []
     again = store.retry(library, queued.item_id, JobType.REMBG, new_job=job(item_id=queued.item_id, created_ms=NOW))
     assert again.id == queued.id and again.status is JobStatus.PENDING
-    assert store.retry(library, queued.item_id, JobType.REMBG, new_job=job(item_id=queued.item_id)) is None  # already queued
+    assert (
+        store.retry(library, queued.item_id, JobType.REMBG, new_job=job(item_id=queued.item_id)) is None
+    )  # already queued
     deleted = store.delete_item(library, queued.item_id, now_ms=NOW)
     assert deleted is not None and store.item(library, queued.item_id) is None
     assert store.deleted_item_ids(library) == {queued.item_id}
