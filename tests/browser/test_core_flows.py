@@ -156,3 +156,19 @@ def test_closing_the_tab_right_after_a_drop_keeps_every_received_file(
     while time.monotonic() < deadline and len(app.store.snapshot(library).items) < 6:
         time.sleep(0.2)
     assert sorted(item.name for item in app.store.snapshot(library).items) == [f"photo-{i}.jpg" for i in range(6)]
+
+
+def test_a_restart_with_no_tab_open_still_finishes_the_queue(
+    app: AppServer, context: BrowserContext, images: dict[str, Path]
+) -> None:
+    page = open_app(context.new_page(), app)
+    page.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["sofa.jpg"]])
+    wait_for(page, lambda p: len(statuses(p)) == 3 and "processing" in statuses(p).values(), what="processing")
+    library = local_storage(page)["library"]
+    page.close()
+    app.kill()
+    app.start()  # nobody opens the page: the start-up sweep resumes the library's queue
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(job.is_active for job in app.store.snapshot(library).jobs):
+        time.sleep(0.3)
+    assert {job.status for job in app.store.snapshot(library).jobs} == {JobStatus.COMPLETED}
