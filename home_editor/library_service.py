@@ -49,10 +49,6 @@ class LibraryService:
         self.settings = settings
         self._intakes: set[asyncio.Task[None]] = set()
 
-    def url(self, library_id: str, item_id: str, name: str) -> str:
-        """Public URL of one of an item's files ('' when there is no such file)."""
-        return self.storage.url(file_key(library_id, item_id, name)) if name else ""
-
     async def snapshot(self, library_id: str) -> Snapshot:
         """The library as the store has it."""
         return await self.store.snapshot(library_id)
@@ -121,8 +117,9 @@ class LibraryService:
         job = Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now, message="Queued")
         keys = [file_key(library_id, item.id, item.original), file_key(library_id, item.id, item.thumb)]
         try:
-            await self.storage.put(keys[0], data, content_type=content_type_for(keys[0]))
-            await self.storage.put(keys[1], accepted.thumbnail, content_type="image/webp")
+            original_url = await self.storage.put(keys[0], data, content_type=content_type_for(keys[0]))
+            thumb_url = await self.storage.put(keys[1], accepted.thumbnail, content_type="image/webp")
+            item = dataclasses.replace(item, urls={item.original: original_url, item.thumb: thumb_url})
             await self.store.add_item(library_id, item, job, content_hash=hashlib.sha256(data).hexdigest())
         except BaseException:
             await self._remove_files(keys)
@@ -172,7 +169,7 @@ class LibraryService:
     async def cancel(self, library_id: str, item_id: str) -> bool:
         """Cancel the item's queued or running work."""
         stopped = await self.store.cancel(library_id, item_id, now_ms=now_ms())
-        self.runner.stop([job.id for job in stopped])
+        await self.runner.stop(stopped)
         self.hub.notify(library_id)
         return bool(stopped)
 
@@ -189,18 +186,23 @@ class LibraryService:
 
     async def delete(self, library_id: str, item_id: str) -> Item | None:
         """Delete the item, stop its work and remove its files."""
+        stopped = await self.store.cancel(library_id, item_id, now_ms=now_ms())
         item = await self.store.delete_item(library_id, item_id, now_ms=now_ms())
         if item is None:
             return None
-        snapshot_jobs = [job.id for job in (await self.store.snapshot(library_id)).jobs if job.item_id == item_id]
-        self.runner.stop(snapshot_jobs)
+        await self.runner.stop(stopped)
         await self._remove_files([file_key(library_id, item.id, name) for name in _file_names(item)])
         self.hub.notify(library_id)
         return item
 
-    async def _existing_files(self, library_id: str, item: Item) -> set[str]:
-        names = [name for name in (item.original, item.thumb, item.cutout) if name]
-        return {name for name in names if await self.storage.exists(file_key(library_id, item.id, name))}
+    async def _existing_files(self, library_id: str, item: Item) -> dict[str, str]:
+        """Which of the files the mirror names exist in the library's own folder (looked up by the
+        server from keys it builds itself; no URL from the mirror is ever fetched)."""
+        found = {}
+        for name in (item.original, item.thumb, item.cutout):
+            if name and (url := await self.storage.locate(file_key(library_id, item.id, name))):
+                found[name] = url
+        return found
 
     async def _queue_missing_work(self, library_id: str) -> None:
         """Give every item that waits for a cutout an active job (a recovered mirror may lack one)."""

@@ -6,15 +6,20 @@ import dataclasses
 import logging
 from pathlib import Path
 
+import httpx
+
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.cutout_job import CutoutJob
 from home_editor.jobs.runner import Runner
 from home_editor.library_service import LibraryService
 from home_editor.processing.base import Processor
 from home_editor.processing.local_processor import LocalProcessor
+from home_editor.processing.trellis_client import TrellisClient
+from home_editor.processing.trellis_processor import TrellisProcessor
 from home_editor.settings import Settings
 from home_editor.storage.base import Storage
 from home_editor.storage.local_files import LocalFileStorage
+from home_editor.storage.vercel_blob import VercelBlobStorage
 from home_editor.store.async_store import AsyncLibraryStore
 from home_editor.store.library_store import LibraryStore
 from home_editor.store.schema import create_engine
@@ -38,6 +43,27 @@ class Services:
         """Which backends are active, for the page (never a secret)."""
         return f"Processing: {self.processor.label} · Storage: {self.storage.label}"
 
+    @property
+    def problems(self) -> str:
+        """Configuration problems to show in the page ('' when there are none)."""
+        return " ".join(self.settings.problems)
+
+
+def build_processor(settings: Settings, http: httpx.AsyncClient) -> Processor:
+    """The Trellis API when it is configured, else the embedded local processor."""
+    if settings.use_trellis:
+        return TrellisProcessor(TrellisClient(http, base_url=settings.trellis_url, key=settings.trellis_key))
+    return LocalProcessor(max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds)
+
+
+def build_storage(settings: Settings, http: httpx.AsyncClient, *, public_base_url: str) -> Storage:
+    """Vercel Blob when a token is configured, else local files served at /media."""
+    if settings.use_blob:
+        return VercelBlobStorage(
+            http, token=settings.blob_token, api_url=settings.blob_api_url, api_version=settings.blob_api_version
+        )
+    return LocalFileStorage(Path(settings.media_dir), base_url=f"{public_base_url.rstrip('/')}/media")
+
 
 def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> Services:
     """Wire the store, storage, processor, runner and library service.
@@ -47,11 +73,17 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
         db_url: SQLAlchemy URL of the database (Reflex's `db_url`).
         public_base_url: Where the browser reaches the backend (Reflex's `api_url`).
     """
+    http = httpx.AsyncClient(follow_redirects=False)
     store = AsyncLibraryStore(LibraryStore(create_engine(db_url)))
-    storage = LocalFileStorage(Path(settings.media_dir), base_url=f"{public_base_url.rstrip('/')}/media")
-    processor = LocalProcessor(max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds)
+    storage = build_storage(settings, http, public_base_url=public_base_url)
+    processor = build_processor(settings, http)
     hub = ChangeHub()
     runner = Runner(store, CutoutJob(store, storage, processor), hub, settings=settings)
     library = LibraryService(store, storage, runner, hub, settings=settings)
-    logger.info("home_editor services: %s", f"Processing: {processor.label} · Storage: {storage.label}")
-    return Services(settings=settings, library=library, runner=runner, hub=hub, processor=processor, storage=storage)
+    services = Services(
+        settings=settings, library=library, runner=runner, hub=hub, processor=processor, storage=storage
+    )
+    logger.info("home_editor: %s", services.backends_label)
+    for problem in settings.problems:
+        logger.warning("home_editor configuration: %s", problem)
+    return services

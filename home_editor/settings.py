@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -11,6 +12,8 @@ from typing import TypeVar
 from home_editor.core.errors import ConfigError
 
 T = TypeVar("T")
+BLOB_TOKEN_PATTERN = re.compile(r"^vercel_blob_rw_([A-Za-z0-9]+)_([A-Za-z0-9]+)$")
+DEFAULT_BLOB_API_URL = "https://vercel.com/api/blob"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +32,22 @@ class Settings:
     media_dir: Path = Path("uploaded_files/home_editor")
     execution_log: Path | None = None
     local_delay_seconds: float = 0.0
+    trellis_url: str = ""
+    trellis_key: str = dataclasses.field(default="", repr=False)
+    blob_token: str = dataclasses.field(default="", repr=False)
+    blob_api_url: str = DEFAULT_BLOB_API_URL
+    blob_api_version: str = "12"
+    problems: tuple[str, ...] = ()
+
+    @property
+    def use_trellis(self) -> bool:
+        """Whether background removal goes to the Trellis API."""
+        return bool(self.trellis_url and self.trellis_key)
+
+    @property
+    def use_blob(self) -> bool:
+        """Whether files go to Vercel Blob."""
+        return bool(self.blob_token)
 
     @property
     def job_ttl_ms(self) -> int:
@@ -57,6 +76,7 @@ class Settings:
             return value
 
         log = env.get("HOME_EDITOR_EXECUTION_LOG", "").strip()
+        remote = _remote_backends(env)
         return cls(
             poll_seconds=read("POLL_SECONDS", float, cls.poll_seconds, minimum=0.05),
             concurrency=read("CONCURRENCY", int, cls.concurrency, minimum=1),
@@ -70,7 +90,39 @@ class Settings:
             media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or cls.media_dir),
             execution_log=Path(log) if log else None,
             local_delay_seconds=read("LOCAL_DELAY_SECONDS", float, cls.local_delay_seconds, minimum=0),
+            **remote,
         )
+
+
+def _remote_backends(env: Mapping[str, str]) -> dict:
+    """Trellis and Vercel Blob settings; a half or malformed configuration becomes a problem to report
+    (and the local backend is used) rather than an error that stops the app. Secrets never appear in
+    the problem texts."""
+    problems = []
+    url = env.get("TRELLIS_API_URL", "").strip().rstrip("/")
+    key = env.get("TRELLIS_API_KEY", "").strip()
+    if url and not re.match(r"^https?://[^\s/]+", url):
+        problems.append("TRELLIS_API_URL is not an http(s) URL; using the local processor.")
+        url = ""
+    if url and not key:
+        problems.append("TRELLIS_API_URL is set but TRELLIS_API_KEY is empty; using the local processor.")
+    if key and not url:
+        problems.append("TRELLIS_API_KEY is set but TRELLIS_API_URL is empty; using the local processor.")
+    token = (env.get("BLOB_READ_WRITE_TOKEN") or env.get("VERCEL_BLOB_READ_WRITE_TOKEN") or "").strip()
+    if token and not BLOB_TOKEN_PATTERN.match(token):
+        problems.append(
+            "BLOB_READ_WRITE_TOKEN does not look like vercel_blob_rw_<store id>_<secret>; using local files."
+        )
+        token = ""
+    api_url = env.get("VERCEL_BLOB_API_URL", "").strip().rstrip("/") or DEFAULT_BLOB_API_URL
+    return {
+        "trellis_url": url if url and key else "",
+        "trellis_key": key if url and key else "",
+        "blob_token": token,
+        "blob_api_url": api_url,
+        "blob_api_version": env.get("VERCEL_BLOB_API_VERSION", "").strip() or "12",
+        "problems": tuple(problems),
+    }
 
 
 def load_env_files(directory: Path) -> None:

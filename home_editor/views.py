@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 from home_editor.core.models import Item, Job, JobStatus, JobType
 from home_editor.store.library_store import Snapshot
-
-UrlFor = Callable[[str, str], str]
-"""(item id, file name) → public URL."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +46,7 @@ def _latest_cutout_jobs(jobs: list[Job]) -> dict[str, Job]:
     return latest
 
 
-def card_for(item: Item, job: Job | None, url_for: UrlFor) -> Card:
+def card_for(item: Item, job: Job | None) -> Card:
     """The card of one item, given its latest cutout job (if any is still kept)."""
     status = item.cutout_status
     running = job is not None and job.status is status and job.is_active
@@ -62,9 +58,9 @@ def card_for(item: Item, job: Job | None, url_for: UrlFor) -> Card:
         message=job.message if running and job else "",
         error=item.cutout_error or (job.error if running and job else ""),
         note=item.cutout_note,
-        image_url=url_for(item.id, item.cutout or item.thumb),
-        original_url=url_for(item.id, item.original),
-        cutout_url=url_for(item.id, item.cutout),
+        image_url=item.urls.get(item.cutout or item.thumb, ""),
+        original_url=item.urls.get(item.original, ""),
+        cutout_url=item.urls.get(item.cutout, "") if item.cutout else "",
         has_cutout=bool(item.cutout),
         can_retry=status in (JobStatus.FAILED, JobStatus.CANCELLED),
         can_cancel=status in (JobStatus.PENDING, JobStatus.PROCESSING),
@@ -72,10 +68,10 @@ def card_for(item: Item, job: Job | None, url_for: UrlFor) -> Card:
     )
 
 
-def cards_for(snapshot: Snapshot, url_for: UrlFor) -> list[Card]:
+def cards_for(snapshot: Snapshot) -> list[Card]:
     """Cards for every live item, newest first."""
     latest = _latest_cutout_jobs(snapshot.jobs)
-    return [card_for(item, latest.get(item.id), url_for) for item in snapshot.items]
+    return [card_for(item, latest.get(item.id)) for item in snapshot.items]
 
 
 def stats_for(snapshot: Snapshot) -> Stats:

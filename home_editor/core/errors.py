@@ -7,7 +7,11 @@ class HomeEditorError(Exception):
     retryable = False
 
 
-class BadInputError(HomeEditorError):
+class PermanentError(HomeEditorError):
+    """Trying again cannot help (a rejected key, a refused request): fail at once."""
+
+
+class BadInputError(PermanentError):
     """The input itself is unusable (not an image, truncated, too large): fail at once, never retry."""
 
 

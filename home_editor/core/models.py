@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
+from collections.abc import Mapping
 from enum import StrEnum
 
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -65,7 +66,9 @@ def is_library_id(value: object) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Item:
-    """One uploaded photo and the files made from it. File names are relative to the item's folder."""
+    """One uploaded photo and the files made from it. File names are relative to the item's folder;
+    `urls` maps each stored file's name to the public URL its storage returned (server side only).
+    """
 
     id: str
     name: str
@@ -77,6 +80,7 @@ class Item:
     cutout_status: JobStatus = JobStatus.PENDING
     cutout_error: str = ""
     cutout_note: str = ""
+    urls: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Job:
 
     `attempts` counts claims (each claim is one execution); `not_before_ms` holds a retry back; a
     `processing` job belongs to the claim whose `lease_token` it carries until `lease_until_ms`.
+    `remote_id` is the provider's job id once submitted, so a restarted runner re-attaches to it.
     """
 
     id: str
@@ -101,6 +106,7 @@ class Job:
     not_before_ms: int = 0
     lease_token: str = ""
     lease_until_ms: int = 0
+    remote_id: str = ""
 
     @property
     def is_active(self) -> bool:

@@ -6,7 +6,7 @@ library's own folder; a job the mirror calls running or done is only as done as 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from home_editor.core import scheduler
 from home_editor.core.models import Item, Job, JobStatus, JobType
@@ -63,13 +63,13 @@ def plan_reconcile(
     return ReconcilePlan(items=items, jobs=jobs)
 
 
-def adopt_item(server: Item | None, mirror: Item, existing_files: Collection[str]) -> Item | None:
+def adopt_item(server: Item | None, mirror: Item, existing_files: Mapping[str, str]) -> Item | None:
     """The item to store for a winning mirror copy, keeping only file names that really exist.
 
     Args:
         server: The store's copy, if any.
         mirror: The mirror's (newer) copy.
-        existing_files: Names found in the item's folder by the server itself.
+        existing_files: Names found in the item's own folder by the server itself, with their URLs.
 
     Returns:
         The item to write, or None when a new item's original file does not exist.
@@ -78,26 +78,31 @@ def adopt_item(server: Item | None, mirror: Item, existing_files: Collection[str
     def verified(name: str, fallback: str) -> str:
         return name if name and name in existing_files else fallback
 
-    base = server or dataclasses.replace(mirror, original="", thumb="", cutout="", cutout_error="", cutout_note="")
+    base = server or dataclasses.replace(
+        mirror, original="", thumb="", cutout="", cutout_error="", cutout_note="", urls={}
+    )
     original = verified(mirror.original, base.original)
     if not original:
         return None
+    thumb = verified(mirror.thumb, base.thumb)
     cutout = verified(mirror.cutout, base.cutout)
     status = mirror.cutout_status
     if status is JobStatus.COMPLETED and not cutout:
         status = JobStatus.PENDING
     if status is JobStatus.PROCESSING:
         status = JobStatus.PENDING
+    found = {name: existing_files[name] for name in (original, thumb, cutout) if name in existing_files}
     return dataclasses.replace(
         base,
         name=mirror.name,
         updated_ms=mirror.updated_ms,
         original=original,
-        thumb=verified(mirror.thumb, base.thumb),
+        thumb=thumb,
         cutout=cutout,
         cutout_status=status,
         cutout_error=mirror.cutout_error if status is JobStatus.FAILED else "",
         cutout_note=mirror.cutout_note if cutout else "",
+        urls={**base.urls, **found},
     )
 
 

@@ -117,9 +117,22 @@ def lease_expired(job: Job, now_ms: int) -> bool:
 
 
 def recovered(job: Job, *, now_ms: int, max_attempts: int = MAX_ATTEMPTS) -> Job:
-    """A processing job whose lease expired: an interrupted attempt, queued again at once (the lease
-    time already delayed it) or failed when it was the last attempt.
+    """A processing job whose lease expired, queued again at once (the lease time already delayed it).
+
+    Local work was lost with its runner: that attempt counts (the job fails if it was the last). Remote
+    work goes on at the provider: the attempt is given back and the next claim re-attaches to it.
     """
+    if job.remote_id:
+        return dataclasses.replace(
+            job,
+            status=JobStatus.PENDING,
+            attempts=max(job.attempts - 1, 0),
+            message="Re-attaching to the running remote job…",
+            lease_token="",
+            lease_until_ms=0,
+            not_before_ms=now_ms,
+            updated_ms=now_ms,
+        )
     return failed(
         job,
         error=INTERRUPTED_ERROR,
@@ -158,6 +171,7 @@ def retried(job: Job, *, now_ms: int) -> Job | None:
         message="Queued",
         error="",
         not_before_ms=0,
+        remote_id="",
         updated_ms=now_ms,
     )
 

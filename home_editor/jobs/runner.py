@@ -20,7 +20,7 @@ from home_editor.core.models import Job
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.cutout_job import Outcome
 from home_editor.jobs.journal import ExecutionJournal
-from home_editor.processing.base import ProgressReport
+from home_editor.processing.base import JobContext
 from home_editor.settings import Settings
 from home_editor.store.async_store import AsyncLibraryStore
 
@@ -35,12 +35,16 @@ def now_ms() -> int:
 class JobExecutor(Protocol):
     """Does one job's work and stores its result."""
 
-    async def run(self, library_id: str, job: Job, report: ProgressReport) -> Outcome:
-        """Execute the job; raise on failure."""
+    async def run(self, library_id: str, job: Job, hooks: JobContext) -> Outcome:
+        """Execute the job (`hooks` carry progress reporting and remote-id persistence); raise on failure."""
         ...
 
     async def discard(self, keys: list[str]) -> None:
         """Remove a result that will not be recorded."""
+        ...
+
+    async def cancel_remote(self, job: Job) -> None:
+        """Stop the provider's side of a cancelled job (best effort)."""
         ...
 
 
@@ -95,12 +99,15 @@ class Runner:
         if drain is None or drain.done():
             self._drains[library_id] = asyncio.create_task(self._drain(library_id), name=f"drain-{library_id[:6]}")
 
-    def stop(self, job_ids: list[str]) -> None:
-        """Stop local executions of these jobs (after the store has cancelled them)."""
-        for job_id in job_ids:
-            running = self._running.get(job_id)
+    async def stop(self, jobs: list[Job]) -> None:
+        """Stop jobs the store has just cancelled: their local executions, and their remote work."""
+        for job in jobs:
+            running = self._running.get(job.id)
             if running is not None:
                 running.task.cancel()
+        for job in jobs:
+            if job.remote_id:
+                await self._executor.cancel_remote(job)
 
     def running_count(self, library_id: str | None = None) -> int:
         """Jobs executing in this process (of one library, or all)."""
@@ -189,11 +196,21 @@ class Runner:
                 raise ClaimLostError
             self._hub.notify(library_id)
 
+        async def remember_remote_id(remote_id: str) -> None:
+            if not await self._store.set_remote_id(job.id, token, remote_id):
+                raise ClaimLostError
+
+        async def no_image() -> bytes:
+            raise RuntimeError("the executor provides the image")
+
+        hooks = JobContext(
+            report=report, load_image=no_image, remote_id=job.remote_id, remember_remote_id=remember_remote_id
+        )
         await self._journal.record("start", job.id, job.type.value)
         try:
-            outcome = await self._executor.run(library_id, job, report)
+            outcome = await self._executor.run(library_id, job, hooks)
             done = await self._store.complete(
-                job.id, token, now_ms=self._clock(), cutout=outcome.cutout, note=outcome.note
+                job.id, token, now_ms=self._clock(), cutout=outcome.cutout, url=outcome.url, note=outcome.note
             )
             if done is None:
                 await self._executor.discard(outcome.keys)

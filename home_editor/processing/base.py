@@ -1,4 +1,4 @@
-"""The processing seam: the runner sees only this protocol (local today, the Trellis API later)."""
+"""The processing seam: the runner sees only this protocol (the local processor or the Trellis API)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,36 @@ class Cutout:
     note: str = ""
 
 
+@dataclasses.dataclass(frozen=True)
+class JobContext:
+    """What a processor gets for one attempt of a job.
+
+    Attributes:
+        report: Progress callback; raises if the job's claim is gone (the processor should stop).
+        load_image: Reads the stored input (only called when the work must really be (re)submitted).
+        remote_id: The provider's job id from an earlier attempt ('' if none): re-attach, never resubmit.
+        remember_remote_id: Persists a newly issued provider job id at once ('' forgets it).
+    """
+
+    report: ProgressReport
+    load_image: Callable[[], Awaitable[bytes]]
+    remote_id: str = ""
+    remember_remote_id: Callable[[str], Awaitable[None]] = dataclasses.field(default=lambda _id: _noop())
+
+
+async def _noop() -> None:
+    return None
+
+
 class Processor(Protocol):
-    """Turns a stored original into artefacts. Raises BadInputError (never retried) or other errors."""
+    """Turns a stored original into artefacts. Raises PermanentError (never retried) or other errors."""
 
     label: str
 
-    async def remove_background(self, image: bytes, *, report: ProgressReport) -> Cutout:
-        """The cutout of `image` (the stored original's bytes)."""
+    async def remove_background(self, context: JobContext) -> Cutout:
+        """The cutout of the job's image."""
+        ...
+
+    async def cancel_remote(self, remote_id: str) -> None:
+        """Stop and forget a provider job the user cancelled (best effort; nothing for local work)."""
         ...

@@ -8,7 +8,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from home_editor.processing.base import Cutout, ProgressReport
+from home_editor.processing.base import Cutout, JobContext, ProgressReport
 from home_editor.processing.cutout import compute_mask
 from home_editor.processing.images import load_for_processing
 from home_editor.processing.pools import run_job_work
@@ -50,13 +50,17 @@ class LocalProcessor:
         self._max_pixels = max_pixels
         self._slow_motion = slow_motion_seconds
 
-    async def remove_background(self, image: bytes, *, report: ProgressReport) -> Cutout:
-        """The cutout of `image`."""
-        await report(10, "Removing the background…")
+    async def remove_background(self, context: JobContext) -> Cutout:
+        """The cutout of the job's image."""
+        image = await context.load_image()
+        await context.report(10, "Removing the background…")
         result = await run_job_work(lambda: cut_out(image, max_pixels=self._max_pixels))
-        await self._pace(report)
-        await report(90, "Saving the cutout…")
+        await self._pace(context.report)
+        await context.report(90, "Saving the cutout…")
         return result
+
+    async def cancel_remote(self, remote_id: str) -> None:
+        """Local work has no remote job."""
 
     async def _pace(self, report: ProgressReport) -> None:
         """Slow motion for demos and tests (HOME_EDITOR_LOCAL_DELAY_SECONDS): the work is real, only

@@ -66,6 +66,7 @@ class LibraryState(rx.State):
             library_id = _library_id(self)
             mirror = (decode_items(self.items_mirror), decode_jobs(self.jobs_mirror))
             self.backends = services.backends_label
+            self.problem = services.problems
             self.upload_limit_bytes = services.settings.max_upload_bytes
             self.upload_limit_mb = round(services.settings.max_upload_bytes / 2**20)
         try:
@@ -171,8 +172,7 @@ def _library_id(state: Any) -> str:
 
 def _show(state: Any, snapshot: Snapshot, services: Services, *, announce: bool = True) -> list[Any]:
     """Put a snapshot on the page and into the mirror; return toasts for jobs that just settled."""
-    library_id = state._library_id
-    state.cards = cards_for(snapshot, lambda item_id, name: services.library.url(library_id, item_id, name))
+    state.cards = cards_for(snapshot)
     state.stats = stats_for(snapshot)
     items_text, jobs_text = encode_items(snapshot.items), encode_jobs(snapshot.jobs)
     if state.items_mirror != items_text:

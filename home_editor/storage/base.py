@@ -45,14 +45,10 @@ class Storage(Protocol):
         """The bytes stored under `key`. Raises StorageError (also when missing)."""
         ...
 
-    async def exists(self, key: str) -> bool:
-        """Whether `key` holds a file."""
+    async def locate(self, key: str) -> str | None:
+        """The public URL of `key` if it holds a file, else None."""
         ...
 
     async def delete(self, keys: list[str]) -> None:
         """Remove the files (missing ones are ignored). Raises StorageError."""
-        ...
-
-    def url(self, key: str) -> str:
-        """The public URL of `key`."""
         ...

@@ -41,9 +41,9 @@ class LocalFileStorage:
         except OSError as error:
             raise StorageError(f"Could not read a stored file ({error.strerror or error})") from error
 
-    async def exists(self, key: str) -> bool:
-        """Whether the file exists."""
-        return await asyncio.to_thread(self.path(key).is_file)
+    async def locate(self, key: str) -> str | None:
+        """The file's URL if it exists."""
+        return self.url(key) if await asyncio.to_thread(self.path(key).is_file) else None
 
     async def delete(self, keys: list[str]) -> None:
         """Remove files, and the item folder once it is empty."""

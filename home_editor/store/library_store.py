@@ -6,6 +6,7 @@ can never both claim a job or both settle it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from collections.abc import Sequence
 
@@ -92,16 +93,23 @@ class LibraryStore:
             ).scalar_one()
             return active, next_due
 
-    def find_by_hash(self, library_id: str, content_hash: str) -> Item | None:
-        """A live item of the library whose original has these bytes."""
+    def finished_twin(self, library_id: str, item_id: str) -> Item | None:
+        """Another live item of the library with the same original bytes and a finished cutout."""
         with self._engine.connect() as conn:
+            digest = conn.execute(sa.select(items.c.content_hash).where(items.c.id == item_id)).scalar()
+            if not digest:
+                return None
             row = (
                 conn.execute(
-                    sa.select(items).where(
+                    sa.select(items)
+                    .where(
                         items.c.library_id == library_id,
-                        items.c.content_hash == content_hash,
+                        items.c.content_hash == digest,
+                        items.c.id != item_id,
+                        items.c.cutout != "",
                         items.c.deleted_ms == 0,
                     )
+                    .order_by(items.c.created_ms)
                 )
                 .mappings()
                 .first()
@@ -156,6 +164,16 @@ class LibraryStore:
             )
             return result.rowcount == 1
 
+    def set_remote_id(self, job_id: str, token: str, remote_id: str) -> bool:
+        """Persist a provider job id the moment it is issued; False when the claim is gone."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value)
+                .values(remote_id=remote_id)
+            )
+            return result.rowcount == 1
+
     def report_progress(self, job_id: str, token: str, *, progress: int, message: str, now_ms: int) -> bool:
         """Record a running job's progress; False when the claim is gone."""
         with self._engine.begin() as conn:
@@ -166,7 +184,9 @@ class LibraryStore:
             )
             return result.rowcount == 1
 
-    def complete(self, job_id: str, token: str, *, now_ms: int, cutout: str = "", note: str = "") -> Job | None:
+    def complete(
+        self, job_id: str, token: str, *, now_ms: int, cutout: str = "", url: str = "", note: str = ""
+    ) -> Job | None:
         """Settle a running job as completed and write its result into the item (one transaction).
 
         Returns:
@@ -179,7 +199,7 @@ class LibraryStore:
             done = scheduler.succeeded(job, now_ms=now_ms, note=note)
             if not self._compare_and_set(conn, job, done):
                 return None
-            self._sync_item(conn, done, cutout=cutout, note=note)
+            self._sync_item(conn, done, cutout=cutout, url=url, note=note)
             return done
 
     def fail(
@@ -384,7 +404,7 @@ class LibraryStore:
         return result.rowcount == 1
 
     @staticmethod
-    def _sync_item(conn: sa.Connection, job: Job, *, cutout: str = "", note: str = "") -> None:
+    def _sync_item(conn: sa.Connection, job: Job, *, cutout: str = "", url: str = "", note: str = "") -> None:
         """Mirror a cutout job's status (and result) into its item, which outlives the job."""
         if job.type is not JobType.REMBG:
             return
@@ -394,5 +414,7 @@ class LibraryStore:
             "updated_ms": job.updated_ms,
         }
         if cutout:
-            values |= {"cutout": cutout, "cutout_note": note}
+            row = conn.execute(sa.select(items.c.file_urls).where(items.c.id == job.item_id)).first()
+            urls = json.loads(row[0]) if row else {}
+            values |= {"cutout": cutout, "cutout_note": note, "file_urls": json.dumps({**urls, cutout: url})}
         conn.execute(sa.update(items).where(items.c.id == job.item_id).values(**values))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from home_editor.core.models import Item, Job, JobStatus, JobType
 
-_ITEM_FIELDS = [field.name for field in dataclasses.fields(Item)]
+_ITEM_FIELDS = [field.name for field in dataclasses.fields(Item) if field.name != "urls"]
 _JOB_FIELDS = [field.name for field in dataclasses.fields(Job)]
 
 
@@ -16,13 +17,14 @@ def item_from_row(row: Mapping[str, Any]) -> Item:
     """The item in a `he_items` row."""
     values = {name: row[name] for name in _ITEM_FIELDS}
     values["cutout_status"] = JobStatus(values["cutout_status"])
-    return Item(**values)
+    return Item(**values, urls=json.loads(row["file_urls"] or "{}"))
 
 
 def item_values(item: Item) -> dict[str, Any]:
     """Column values for an item."""
     values = dataclasses.asdict(item)
     values["cutout_status"] = item.cutout_status.value
+    values["file_urls"] = json.dumps(dict(values.pop("urls")), sort_keys=True)
     return values
 
 

@@ -30,6 +30,7 @@ items = sa.Table(
     sa.Column("cutout_status", sa.String(16), nullable=False),
     sa.Column("cutout_error", sa.String(500), nullable=False, default=""),
     sa.Column("cutout_note", sa.String(200), nullable=False, default=""),
+    sa.Column("file_urls", sa.Text, nullable=False, default="{}"),
     sa.Column("content_hash", sa.String(64), nullable=False, default=""),
     sa.Column("deleted_ms", sa.BigInteger, nullable=False, default=0),
 )
@@ -50,6 +51,7 @@ jobs = sa.Table(
     sa.Column("not_before_ms", sa.BigInteger, nullable=False),
     sa.Column("lease_token", sa.String(32), nullable=False),
     sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
+    sa.Column("remote_id", sa.String(64), nullable=False, default=""),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
     sa.Index("ix_he_jobs_library_status", "library_id", "status"),

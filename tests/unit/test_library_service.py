@@ -41,8 +41,9 @@ async def test_an_upload_stores_original_and_thumbnail_then_its_cutout(services)
     done = await services.library.store.item(library, added.id)
     assert done.cutout_status is JobStatus.COMPLETED
     assert (folder / done.cutout).is_file()
-    assert services.library.url(library, added.id, done.cutout).startswith("http://testserver/media/")
-    assert library not in services.library.url(library, added.id, done.cutout)  # URLs never reveal the library id
+    assert done.urls[done.cutout].startswith("http://testserver/media/")
+    assert set(done.urls) == {"original.jpg", "thumb.webp", done.cutout}
+    assert library not in done.urls[done.cutout]  # URLs never reveal the library id
 
 
 async def test_a_bad_file_stores_nothing(services) -> None:
@@ -87,6 +88,7 @@ async def test_a_lost_database_is_refilled_from_the_browser_mirror(services, tmp
     [recovered] = (await fresh.library.snapshot(library)).items
     assert (recovered.id, recovered.cutout_status) == (added.id, JobStatus.COMPLETED)
     assert recovered.cutout == snapshot.items[0].cutout
+    assert recovered.urls == snapshot.items[0].urls  # URLs come from the server's own storage lookups
 
 
 async def test_forged_mirror_items_without_files_are_not_imported(services) -> None:

@@ -61,20 +61,21 @@ def test_jobs_of_unknown_items_and_expired_jobs_are_dropped() -> None:
 
 def test_adopted_items_keep_only_files_that_exist() -> None:
     claim = item(cutout="cutout-abcdefghijkm.png", cutout_status=JobStatus.COMPLETED)
-    adopted = adopt_item(None, claim, {"original.jpg", "thumb.webp"})
+    adopted = adopt_item(None, claim, {"original.jpg": "u1", "thumb.webp": "u2"})
     assert adopted is not None
     assert (adopted.original, adopted.thumb, adopted.cutout) == ("original.jpg", "thumb.webp", "")
+    assert adopted.urls == {"original.jpg": "u1", "thumb.webp": "u2"}
     assert adopted.cutout_status is JobStatus.PENDING  # "completed" without its file is not believed
 
 
 def test_an_item_whose_original_is_missing_is_not_adopted() -> None:
-    assert adopt_item(None, item(), set()) is None
+    assert adopt_item(None, item(), {}) is None
 
 
 def test_a_newer_mirror_copy_cannot_erase_server_files() -> None:
     server = item(cutout="cutout-abcdefghijkm.png", cutout_status=JobStatus.COMPLETED)
     mirror_copy = dataclasses.replace(server, cutout="cutout-zzzzzzzzzzzz.png", updated_ms=server.updated_ms + 1)
-    adopted = adopt_item(server, mirror_copy, {"original.jpg"})
+    adopted = adopt_item(server, mirror_copy, {"original.jpg": "u"})
     assert adopted is not None and adopted.cutout == server.cutout
 
 

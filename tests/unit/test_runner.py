@@ -36,24 +36,28 @@ class ScriptedExecutor:
         self.gate = asyncio.Event()
         self.gate.set()
         self.discarded: list[list[str]] = []
+        self.remote_cancels: list[str] = []
 
-    async def run(self, library_id: str, job: Job, report) -> Outcome:
+    async def run(self, library_id: str, job: Job, hooks) -> Outcome:
         self.running += 1
         self.peak = max(self.peak, self.running)
         try:
-            await report(50, "half way")
+            await hooks.report(50, "half way")
             self.started.append(job.id)
             await self.gate.wait()
             steps = self.steps.get(job.id, [])
             step = steps.pop(0) if steps else None
             if step is not None:
                 raise step
-            return Outcome(cutout="cutout-abcdefghijkm.png", note="", keys=[f"key-{job.id}"])
+            return Outcome(cutout="cutout-abcdefghijkm.png", url="u", note="", keys=[f"key-{job.id}"])
         finally:
             self.running -= 1
 
     async def discard(self, keys: list[str]) -> None:
         self.discarded.append(keys)
+
+    async def cancel_remote(self, job: Job) -> None:
+        self.remote_cancels.append(job.remote_id)
 
 
 @pytest.fixture
@@ -180,7 +184,7 @@ async def test_cancelling_a_running_job_stops_it_and_discards_nothing_recorded(e
     runner.wake(library)
     await until_started(executor, 1)
     stopped = await store.cancel(library, running.item_id, now_ms=running.created_ms + 1)
-    runner.stop([j.id for j in stopped])
+    await runner.stop(stopped)
     await asyncio.wait_for(runner.until_idle(library), 5)
     assert await statuses(store, library) == [JobStatus.CANCELLED]
 

@@ -163,3 +163,15 @@ def test_next_due_is_the_earliest_held_back_job() -> None:
     jobs = [job("P", not_before_ms=NOW + 500), job("P", not_before_ms=NOW + 200), job("P"), job("R")]
     assert scheduler.next_due_ms(jobs, NOW) == NOW + 200
     assert scheduler.next_due_ms([job("P")], NOW) is None
+
+
+def test_an_expired_lease_of_a_remote_job_gives_the_attempt_back_and_keeps_the_remote_id() -> None:
+    stuck = job("R", attempts=3, remote_id="abc", lease_until_ms=NOW - 1)
+    back = scheduler.recovered(stuck, now_ms=NOW)
+    assert (back.status, back.attempts, back.remote_id) == (JobStatus.PENDING, 2, "abc")
+    again = scheduler.claimed(back, now_ms=NOW, token="t", lease_ms=10)
+    assert again.attempts == 3  # re-attaching costs nothing
+
+
+def test_a_user_retry_forgets_the_remote_job() -> None:
+    assert scheduler.retried(job("F", remote_id="abc"), now_ms=NOW).remote_id == ""

@@ -1,0 +1,98 @@
+"""Background removal on the Trellis API: submit once, persist the remote job id at once, follow it
+(re-attaching after any restart instead of submitting again), store the result, clean up upstream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from PIL import Image
+
+from home_editor.core.errors import PermanentError, TransientError
+from home_editor.core.polling import MIN_SECONDS, next_poll_seconds
+from home_editor.processing.base import Cutout, JobContext
+from home_editor.processing.rate_limit import RateLimiter
+from home_editor.processing.trellis_client import RemoteJobGone, RemoteStatus, TrellisClient
+
+STATUS_ERRORS_TOLERATED = 3  # consecutive transient errors while following a job before the attempt fails
+
+
+class TrellisProcessor:
+    """The remote processor. One per process (its rate limiter is per key)."""
+
+    label = "Trellis API"
+
+    def __init__(self, client: TrellisClient, *, status_calls_per_minute: float = 30, poll_floor: float = MIN_SECONDS):
+        self._client = client
+        self._limiter = RateLimiter(per_minute=status_calls_per_minute)
+        self._floor = poll_floor
+
+    async def remove_background(self, context: JobContext) -> Cutout:
+        """Submit (or re-attach to) a rembg job and return its PNG."""
+        remote_id = context.remote_id
+        if not remote_id:
+            await context.report(2, "Sending the photo to the Trellis API…")
+            remote_id = await self._client.submit_rembg(await context.load_image(), "photo")
+            try:
+                await context.remember_remote_id(remote_id)
+            except BaseException:  # cancelled before the id could be kept: nobody could re-attach to it
+                await asyncio.shield(self._client.delete(remote_id))
+                raise
+        # A cancelled task here is the user's cancel (whose handler deletes the remote job) or a
+        # shutdown (the remote job goes on and the next runner re-attaches): never delete it here.
+        try:
+            finished = await self._follow(remote_id, context)
+        except RemoteJobGone:
+            await context.remember_remote_id("")  # the next attempt submits again
+            raise
+        if finished.status != "completed":
+            await self._client.delete(remote_id)
+            reason = finished.error or finished.message or finished.status
+            raise PermanentError(f"The Trellis API could not remove the background: {reason}")
+        png = await self._client.result(finished.download_url)
+        _check_png(png)
+        await self._client.delete(remote_id)  # copied into our storage next; the API keeps records forever
+        return Cutout(png=png)
+
+    async def cancel_remote(self, remote_id: str) -> None:
+        """Cancel and delete the provider job (best effort)."""
+        await self._client.delete(remote_id)
+
+    async def _follow(self, remote_id: str, context: JobContext) -> RemoteStatus:
+        wait, errors, last = self._floor, 0, None
+        while True:
+            await self._limiter.acquire()
+            try:
+                current = await self._client.status(remote_id)
+                errors = 0
+            except RemoteJobGone:
+                raise
+            except TransientError:
+                errors += 1
+                if errors >= STATUS_ERRORS_TOLERATED:
+                    raise
+                await asyncio.sleep(wait * 2**errors)
+                continue
+            if current.finished:
+                return current
+            changed = last is None or (current.status, current.progress, current.message) != (
+                last.status,
+                last.progress,
+                last.message,
+            )
+            if changed:
+                await context.report(
+                    max(5, min(current.progress, 95)), current.message or "Waiting for the Trellis API…"
+                )
+            last = current
+            wait = next_poll_seconds(wait, status=current.status, changed=changed, floor=self._floor)
+            await asyncio.sleep(wait)
+
+
+def _check_png(data: bytes) -> None:
+    try:
+        with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
+            image.verify()
+    except Exception as error:
+        raise TransientError("The Trellis API returned a result that is not a PNG image.") from error

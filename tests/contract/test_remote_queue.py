@@ -1,0 +1,182 @@
+"""The whole queue on the remote backends (Trellis and Vercel Blob stubs over real HTTP): results in
+Blob, one submission per job across restarts, and each error class ending where the policy says."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from home_editor.core.models import JobStatus, new_library_id
+from home_editor.services import Services, build_services
+from home_editor.settings import Settings
+from tests.images import photo_bytes
+from tests.stubs.blob_stub import BlobStub
+from tests.stubs.server import Fault
+from tests.stubs.trellis_stub import TrellisStub
+
+
+def remote_settings(tmp_path: Path, trellis: TrellisStub, blob: BlobStub, key: str = "test-trellis-key") -> Settings:
+    return Settings.from_env(
+        {
+            "TRELLIS_API_URL": trellis.url,
+            "TRELLIS_API_KEY": key,
+            "BLOB_READ_WRITE_TOKEN": blob.token,
+            "VERCEL_BLOB_API_URL": blob.api_url,
+            "HOME_EDITOR_POLL_SECONDS": "0.2",
+            "HOME_EDITOR_RETRY_BASE_SECONDS": "0.2",
+            "HOME_EDITOR_LEASE_SECONDS": "2",
+            "HOME_EDITOR_MEDIA_DIR": str(tmp_path / "unused-media"),
+        }
+    )
+
+
+def services_for(tmp_path: Path, settings: Settings) -> Services:
+    return build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
+
+
+async def upload_and_drain(services: Services, *payloads: bytes) -> tuple[str, list[str]]:
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    ids = [(await services.library.add_upload(library, f"photo-{i}.jpg", data)).id for i, data in enumerate(payloads)]
+    await asyncio.wait_for(services.runner.until_idle(library), 60)
+    return library, ids
+
+
+async def test_a_photo_becomes_a_cutout_stored_in_blob(tmp_path: Path, trellis: TrellisStub, blob: BlobStub) -> None:
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library, [item_id] = await upload_and_drain(services, photo_bytes())
+    done = await services.library.store.item(library, item_id)
+    assert done.cutout_status is JobStatus.COMPLETED
+    assert {url.split("/public/")[0] for url in done.urls.values()} == {blob.url}
+    cutout_path = done.urls[done.cutout].split("/public/")[1]
+    assert blob.blobs[cutout_path][1] == "image/png" and blob.blobs[cutout_path][0].startswith(b"\x89PNG")
+    assert not (tmp_path / "unused-media").exists()  # nothing went to local files
+    assert services.backends_label == "Processing: Trellis API · Storage: Vercel Blob"
+    assert len(trellis.submissions()) == 1
+    await services.runner.shutdown()
+
+
+async def test_a_restarted_server_re_attaches_instead_of_resubmitting(tmp_path: Path, blob: BlobStub) -> None:
+    trellis = TrellisStub(step_seconds=1.5).start()
+    try:
+        settings = remote_settings(tmp_path, trellis, blob)
+        first = services_for(tmp_path, settings)
+        library = new_library_id()
+        await first.library.store.ensure_library(library, 0)
+        item = await first.library.add_upload(library, "chair.jpg", photo_bytes())
+        while not trellis.submissions():
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        await first.runner.shutdown()  # the process dies mid-job; its lease will expire
+        second = services_for(tmp_path, settings)
+        second.runner.wake(library)
+        await asyncio.wait_for(second.runner.until_idle(library), 60)
+        done = await second.library.store.item(library, item.id)
+        [job] = (await second.library.snapshot(library)).jobs
+        assert done.cutout_status is JobStatus.COMPLETED
+        assert len(trellis.submissions()) == 1  # re-attached, never resubmitted
+        assert job.attempts == 1  # the interrupted attempt was given back
+        await second.runner.shutdown()
+    finally:
+        trellis.stop()
+
+
+async def test_a_wrong_key_fails_the_job_at_once_with_the_key_error(
+    tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob, key="wrong-key"))
+    library, [item_id] = await upload_and_drain(services, photo_bytes())
+    [job] = (await services.library.snapshot(library)).jobs
+    assert (job.status, job.attempts, job.error) == (JobStatus.FAILED, 1, "Trellis API rejected the key (401).")
+    assert (await services.library.store.item(library, item_id)).cutout_error == job.error
+    assert len(trellis.calls("POST", "/api/v1/rembg/async/")) == 1  # no retries
+    await services.runner.shutdown()
+
+
+async def test_two_server_errors_then_success_completes_on_the_third_attempt(
+    tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    trellis.inject(Fault("POST", "/api/v1/rembg/async/", status=500, times=2))
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library, _ = await upload_and_drain(services, photo_bytes())
+    [job] = (await services.library.snapshot(library)).jobs
+    assert (job.status, job.attempts) == (JobStatus.COMPLETED, 3)
+    posts = trellis.calls("POST", "/api/v1/rembg/async/")
+    assert [p.status for p in posts] == [500, 500, 200]
+    assert posts[1].at - posts[0].at >= 0.1  # a back-off, not an immediate re-run
+    await services.runner.shutdown()
+
+
+async def test_three_server_errors_fail_the_job(tmp_path: Path, trellis: TrellisStub, blob: BlobStub) -> None:
+    trellis.inject(Fault("POST", "/api/v1/rembg/async/", status=503, times=5))
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library, _ = await upload_and_drain(services, photo_bytes())
+    [job] = (await services.library.snapshot(library)).jobs
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 3)
+    assert len(trellis.calls("POST", "/api/v1/rembg/async/")) == 3
+    await services.runner.shutdown()
+
+
+async def test_429_is_waited_out_without_using_an_attempt(tmp_path: Path, trellis: TrellisStub, blob: BlobStub) -> None:
+    trellis.inject(Fault("POST", "/api/v1/rembg/async/", status=429, retry_after="1", times=2))
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library, _ = await upload_and_drain(services, photo_bytes())
+    [job] = (await services.library.snapshot(library)).jobs
+    assert (job.status, job.attempts) == (JobStatus.COMPLETED, 1)
+    await services.runner.shutdown()
+
+
+async def test_the_same_photo_twice_is_processed_once(tmp_path: Path, trellis: TrellisStub, blob: BlobStub) -> None:
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    data = photo_bytes()
+    library, [first] = await upload_and_drain(services, data)
+    again = await services.library.add_upload(library, "same-again.jpg", data)
+    await asyncio.wait_for(services.runner.until_idle(library), 30)
+    twin = await services.library.store.item(library, again.id)
+    assert twin.cutout_status is JobStatus.COMPLETED and "reused" in twin.cutout_note
+    assert len(trellis.submissions()) == 1
+    assert twin.cutout != (await services.library.store.item(library, first)).cutout  # its own copy
+    await services.runner.shutdown()
+
+
+async def test_cancelling_a_remote_job_deletes_it_upstream(tmp_path: Path, blob: BlobStub) -> None:
+    trellis = TrellisStub(step_seconds=5).start()
+    try:
+        services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+        library = new_library_id()
+        await services.library.store.ensure_library(library, 0)
+        item = await services.library.add_upload(library, "chair.jpg", photo_bytes())
+        while not trellis.jobs:
+            await asyncio.sleep(0.05)
+        remote_id = next(iter(trellis.jobs))
+        await asyncio.sleep(0.3)
+        assert await services.library.cancel(library, item.id)
+        await asyncio.wait_for(services.runner.until_idle(library), 10)
+        assert trellis.calls("DELETE", f"/api/v1/jobs/{remote_id}") and trellis.jobs == {}
+        assert (await services.library.store.item(library, item.id)).cutout_status is JobStatus.CANCELLED
+        await services.runner.shutdown()
+    finally:
+        trellis.stop()
+
+
+async def test_deleting_an_item_deletes_its_blobs(tmp_path: Path, trellis: TrellisStub, blob: BlobStub) -> None:
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library, [item_id] = await upload_and_drain(services, photo_bytes())
+    assert len(blob.blobs) == 3
+    await services.library.delete(library, item_id)
+    assert blob.blobs == {}
+    await services.runner.shutdown()
+
+
+async def test_a_failing_blob_store_refuses_the_upload_and_keeps_nothing(
+    tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    blob.inject(Fault("PUT", "/api/blob", status=500, times=99, retry_after="0"))
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library = new_library_id()
+    with pytest.raises(Exception, match="unavailable"):
+        await services.library.add_upload(library, "chair.jpg", photo_bytes())
+    assert (await services.library.snapshot(library)).items == [] and blob.blobs == {}
+    await services.runner.shutdown()

@@ -1,0 +1,134 @@
+"""The Trellis processor against the stub: submit once and persist the id at once, follow the
+progress, re-attach instead of resubmitting, clean up upstream, and classify every failure."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import httpx
+import pytest
+
+from home_editor.core.errors import PermanentError, TransientError
+from home_editor.processing.base import JobContext
+from home_editor.processing.trellis_client import RemoteJobGone, TrellisAuthError, TrellisClient
+from home_editor.processing.trellis_processor import TrellisProcessor
+from tests.images import photo_bytes
+from tests.stubs.server import Fault
+from tests.stubs.trellis_stub import TrellisStub
+
+
+class Recorder:
+    """A job context that records what the processor reports and persists."""
+
+    def __init__(self, remote_id: str = "") -> None:
+        self.progress: list[tuple[int, str]] = []
+        self.remembered: list[str] = []
+        self.loads = 0
+        self.context = JobContext(
+            report=self.report, load_image=self.load, remote_id=remote_id, remember_remote_id=self.remember
+        )
+
+    async def report(self, progress: int, message: str) -> None:
+        self.progress.append((progress, message))
+
+    async def load(self) -> bytes:
+        self.loads += 1
+        return photo_bytes()
+
+    async def remember(self, remote_id: str) -> None:
+        self.remembered.append(remote_id)
+
+
+def processor(http: httpx.AsyncClient, stub: TrellisStub, key: str = "test-trellis-key") -> TrellisProcessor:
+    """A processor polling every 0.1 s, so tests of everything but the pacing run fast."""
+    return TrellisProcessor(TrellisClient(http, base_url=stub.url, key=key), poll_floor=0.1)
+
+
+async def test_a_cutout_is_submitted_once_followed_and_cleaned_up(http) -> None:
+    stub = TrellisStub(step_seconds=1.2).start()
+    try:
+        job = Recorder()
+        real_pacing = TrellisProcessor(TrellisClient(http, base_url=stub.url, key="test-trellis-key"))
+        cutout = await real_pacing.remove_background(job.context)
+    finally:
+        stub.stop()
+    assert len(stub.submissions()) == 1
+    remote_id = job.remembered[0]
+    assert cutout.png.startswith(b"\x89PNG") and job.loads == 1
+    assert remote_id and len(job.remembered) == 1  # persisted the moment it was issued
+    assert stub.calls("DELETE", f"/api/v1/jobs/{remote_id}")  # the API never expires records itself
+    assert (20, "Processing image...") in job.progress  # the stage reaches the card
+    polls = [request.at for request in stub.status_calls()]
+    assert len(polls) >= 2 and min(b - a for a, b in itertools.pairwise(polls)) >= 1.9
+
+
+async def test_an_existing_remote_id_is_re_attached_never_resubmitted(http, trellis: TrellisStub) -> None:
+    first = Recorder()
+    client = TrellisClient(http, base_url=trellis.url, key="test-trellis-key")
+    remote_id = await client.submit_rembg(photo_bytes(), "photo")
+    resumed = Recorder(remote_id=remote_id)
+    cutout = await processor(http, trellis).remove_background(resumed.context)
+    assert cutout.png.startswith(b"\x89PNG")
+    assert len(trellis.submissions()) == 1 and resumed.loads == 0 and first.loads == 0
+
+
+async def test_a_vanished_remote_job_is_forgotten_so_the_next_attempt_resubmits(http, trellis: TrellisStub) -> None:
+    job = Recorder(remote_id="22222222-2222-2222-2222-222222222222")
+    with pytest.raises(RemoteJobGone) as caught:
+        await processor(http, trellis).remove_background(job.context)
+    assert caught.value.retryable and job.remembered == [""]
+    assert trellis.submissions() == []
+
+
+async def test_a_failed_remote_job_is_permanent_with_a_short_reason(http, trellis: TrellisStub) -> None:
+    trellis.next_outcomes.append("failed")
+    job = Recorder()
+    with pytest.raises(PermanentError, match=r"CUDA out of memory$"):
+        await processor(http, trellis).remove_background(job.context)
+    assert trellis.calls("DELETE", f"/api/v1/jobs/{job.remembered[0]}")
+
+
+async def test_a_result_that_is_not_a_png_is_transient(http, trellis: TrellisStub) -> None:
+    trellis.next_results.append(b"<html>oops</html>")
+    with pytest.raises(TransientError, match="not a PNG"):
+        await processor(http, trellis).remove_background(Recorder().context)
+
+
+async def test_a_wrong_key_fails_at_once(http, trellis: TrellisStub) -> None:
+    with pytest.raises(TrellisAuthError, match=r"rejected the key \(401\)"):
+        await processor(http, trellis, key="bad").remove_background(Recorder().context)
+
+
+async def test_a_stopped_task_leaves_the_remote_job_running_for_the_next_runner(http) -> None:
+    stub = TrellisStub(step_seconds=5).start()
+    try:
+        job = Recorder()
+        task = asyncio.create_task(processor(http, stub).remove_background(job.context))
+        while not job.remembered:
+            await asyncio.sleep(0.02)
+        task.cancel()  # a shutdown looks just like this
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert stub.calls("DELETE", r".*") == [] and job.remembered[0] in stub.jobs
+        await processor(http, stub).cancel_remote(job.remembered[0])  # the user's cancel does delete
+        assert stub.jobs == {}
+    finally:
+        stub.stop()
+
+
+async def test_a_job_cancelled_before_its_remote_id_was_kept_is_deleted_upstream(http, trellis: TrellisStub) -> None:
+    async def claim_gone(remote_id: str) -> None:
+        raise asyncio.CancelledError
+
+    context = Recorder().context
+    context = context.__class__(report=context.report, load_image=context.load_image, remember_remote_id=claim_gone)
+    with pytest.raises(asyncio.CancelledError):
+        await processor(http, trellis).remove_background(context)
+    assert len(trellis.submissions()) == 1 and trellis.jobs == {}
+
+
+async def test_brief_status_errors_are_ridden_out(http, trellis: TrellisStub) -> None:
+    trellis.inject(Fault("GET", r"/api/v1/jobs/[0-9a-f-]{36}", status=502, times=2))
+    cutout = await processor(http, trellis).remove_background(Recorder().context)
+    assert cutout.png.startswith(b"\x89PNG") and len(trellis.submissions()) == 1
