@@ -31,7 +31,13 @@ def free_port() -> int:
 class AppServer:
     """One app instance with its own database, media folder and execution journal under `workdir`."""
 
-    def __init__(self, workdir: Path, **settings: str) -> None:
+    def __init__(self, workdir: Path, *, own_web_dir: bool = False, **settings: str) -> None:
+        """Args:
+        workdir: Where this instance keeps its database, files, journal and log.
+        own_web_dir: Build the frontend in `workdir` instead of the repo's `.web` (needed when two
+            instances run at once: a prod build bakes the backend URL into the shared files).
+        **settings: Extra environment variables for the app.
+        """
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
@@ -48,6 +54,9 @@ class AppServer:
             "HOME_EDITOR_EXECUTION_LOG": str(self.journal),
             **settings,
         }
+        if own_web_dir:
+            self.env["REFLEX_WEB_WORKDIR"] = str(workdir / "web")
+            self.env["REFLEX_STATES_WORKDIR"] = str(workdir / "states")
         self._process: subprocess.Popen[bytes] | None = None
         self._store: LibraryStore | None = None
 

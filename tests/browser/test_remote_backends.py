@@ -1,0 +1,161 @@
+"""The app on the remote backends, in Chromium: the Trellis API and Vercel Blob are loopback stubs that
+speak their documented contracts; everything else is the real app."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from home_editor.core.models import JobStatus
+from tests.browser.app_server import AppServer
+from tests.browser.helpers import DROP, all_completed, local_storage, open_app, statuses, wait_for
+from tests.stubs.blob_stub import BlobStub
+from tests.stubs.server import Fault
+from tests.stubs.trellis_stub import TrellisStub
+
+pytestmark = pytest.mark.browser
+TRELLIS_KEY = f"trellis-key-{secrets.token_hex(8)}"
+BLOB_TOKEN = f"vercel_blob_rw_teststore_{secrets.token_hex(12)}"
+
+
+@pytest.fixture(scope="module")
+def stubs() -> Iterator[tuple[TrellisStub, BlobStub]]:
+    trellis = TrellisStub(keys=(TRELLIS_KEY,), step_seconds=1.0).start()
+    blob = BlobStub(token=BLOB_TOKEN).start()
+    yield trellis, blob
+    trellis.stop()
+    blob.stop()
+
+
+@pytest.fixture(scope="module")
+def remote_app(tmp_path_factory: pytest.TempPathFactory, stubs) -> Iterator[AppServer]:
+    trellis, blob = stubs
+    server = AppServer(
+        tmp_path_factory.mktemp("remote-app"),
+        own_web_dir=True,
+        TRELLIS_API_URL=trellis.url,
+        TRELLIS_API_KEY=TRELLIS_KEY,
+        BLOB_READ_WRITE_TOKEN=BLOB_TOKEN,
+        VERCEL_BLOB_API_URL=blob.api_url,
+        HOME_EDITOR_RETRY_BASE_SECONDS="0.5",
+        HOME_EDITOR_LEASE_SECONDS="4",
+        HOME_EDITOR_POLL_SECONDS="1",
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_stub_state(stubs) -> None:
+    trellis, _ = stubs
+    trellis.keys = (TRELLIS_KEY,)
+
+
+def only_job(app: AppServer, page: Page):
+    [job] = app.store.snapshot(local_storage(page)["library"]).jobs
+    return job
+
+
+def submissions_since(trellis: TrellisStub, start: int) -> int:
+    return sum(1 for request in trellis.submissions()[start:])
+
+
+def test_a_photo_is_cut_out_by_the_api_and_stored_in_blob(
+    remote_app: AppServer, stubs, page: Page, images: dict[str, Path]
+) -> None:
+    trellis, blob = stubs
+    before = len(trellis.submissions())
+    open_app(page, remote_app)
+    expect(page.get_by_test_id("backends")).to_have_text("Processing: Trellis API · Storage: Vercel Blob")
+    page.set_input_files(DROP, [images["chair.jpg"]])
+    thumbnail = page.get_by_test_id("item-thumbnail")
+    wait_for(page, lambda p: "processing" in statuses(p).values(), what="the remote job to start")
+    stages = ("Job queued for processing", "Processing image...", "Saving result...")
+    wait_for(page, lambda p: any(stage in p.inner_text("body") for stage in stages), what="the API's own stage")
+    wait_for(page, all_completed(1), what="the remote cutout")
+    src = thumbnail.get_attribute("src")
+    assert src.startswith(f"{blob.url}/public/") and "/cutout-" in src
+    assert src.split("/public/")[1] in blob.blobs
+    expect(thumbnail).to_have_js_property("naturalWidth", 600)  # the browser really loaded it from Blob
+    assert submissions_since(trellis, before) == 1
+
+
+def test_reloads_and_a_restart_re_attach_to_the_remote_job_never_resubmit(
+    remote_app: AppServer, stubs, page: Page, images: dict[str, Path]
+) -> None:
+    trellis, _ = stubs
+    before = len(trellis.submissions())
+    open_app(page, remote_app)
+    page.set_input_files(DROP, [images["lamp.png"]])
+    wait_for(page, lambda p: "processing" in statuses(p).values(), what="the remote job to start")
+    page.reload()
+    page.wait_for_selector("[data-ready=true]")
+    remote_app.kill()
+    remote_app.start()
+    wait_for(page, all_completed(1), timeout=60, what="the re-attached job")
+    assert submissions_since(trellis, before) == 1
+    assert only_job(remote_app, page).attempts == 1
+
+
+def test_a_rejected_key_fails_the_job_at_once_and_says_so(
+    remote_app: AppServer, stubs, page: Page, images: dict[str, Path]
+) -> None:
+    trellis, _ = stubs
+    trellis.keys = ("a-different-key",)
+    open_app(page, remote_app)
+    page.set_input_files(DROP, [images["sofa.jpg"]])
+    wait_for(page, lambda p: set(statuses(p).values()) == {"failed"}, what="the failure")
+    expect(page.get_by_test_id("item-error")).to_have_text("Trellis API rejected the key (401).")
+    expect(page.get_by_test_id("retry-button")).to_be_visible()
+    job = only_job(remote_app, page)
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
+
+
+def test_two_server_errors_then_success_complete_after_three_attempts(
+    remote_app: AppServer, stubs, page: Page, images: dict[str, Path]
+) -> None:
+    trellis, _ = stubs
+    trellis.inject(Fault("POST", "/api/v1/rembg/async/", status=500, times=2))
+    open_app(page, remote_app)
+    page.set_input_files(DROP, [images["table.webp"]])
+    wait_for(page, all_completed(1), timeout=60, what="completion after retries")
+    assert only_job(remote_app, page).attempts == 3
+
+
+def test_429_is_waited_out_without_using_an_attempt(
+    remote_app: AppServer, stubs, page: Page, images: dict[str, Path]
+) -> None:
+    trellis, _ = stubs
+    trellis.inject(Fault("POST", "/api/v1/rembg/async/", status=429, retry_after="2"))
+    open_app(page, remote_app)
+    started = time.monotonic()
+    page.set_input_files(DROP, [images["chair.jpg"]])
+    wait_for(page, all_completed(1), timeout=60, what="completion after the 429")
+    assert time.monotonic() - started >= 2
+    assert only_job(remote_app, page).attempts == 1
+
+
+def test_no_secret_reaches_the_browser(remote_app: AppServer, page: Page, images: dict[str, Path]) -> None:
+    frames: list[str] = []
+    scripts: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+    page.on(
+        "response",
+        lambda response: scripts.append(response.url) if response.request.resource_type == "script" else None,
+    )
+    open_app(page, remote_app)
+    page.set_input_files(DROP, [images["notes.png"], images["lamp.png"]])
+    wait_for(page, all_completed(1), timeout=60, what="a cutout")
+    bundles = [httpx.get(url, timeout=10).text for url in scripts]
+    stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    everything = "\n".join([page.content(), stored, *frames, *bundles])
+    assert len(frames) > 5 and len(bundles) > 3  # the state deltas and the bundles were really captured
+    for secret in (TRELLIS_KEY, BLOB_TOKEN, BLOB_TOKEN.rsplit("_", 1)[1]):
+        assert secret not in everything
