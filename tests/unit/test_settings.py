@@ -45,3 +45,44 @@ def test_values_are_read_from_home_editor_variables() -> None:
 def test_bad_values_are_a_config_error_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"HOME_EDITOR_{name}"):
         Settings.from_env({f"HOME_EDITOR_{name}": value})
+
+
+def test_remote_backends_are_chosen_independently() -> None:
+    both = Settings.from_env(
+        {
+            "TRELLIS_API_URL": "https://w--trellis-api-fastapi-app.modal.run/",
+            "TRELLIS_API_KEY": "k",
+            "BLOB_READ_WRITE_TOKEN": "vercel_blob_rw_store1_Secret9",
+        }
+    )
+    assert both.use_trellis and both.use_blob and both.trellis_url.endswith(".modal.run") and both.problems == ()
+    only_blob = Settings.from_env({"BLOB_READ_WRITE_TOKEN": "vercel_blob_rw_store1_Secret9"})
+    assert only_blob.use_blob and not only_blob.use_trellis
+    assert not Settings.from_env({}).use_trellis and not Settings.from_env({}).use_blob
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"TRELLIS_API_URL": "https://x.modal.run"}, "TRELLIS_API_KEY is empty"),
+        ({"TRELLIS_API_KEY": "secret-key-123"}, "TRELLIS_API_URL is empty"),
+        ({"TRELLIS_API_URL": "ftp://x", "TRELLIS_API_KEY": "secret-key-123"}, "not an http(s) URL"),
+        ({"BLOB_READ_WRITE_TOKEN": "secret-token-456"}, "does not look like vercel_blob_rw_"),
+    ],
+)
+def test_a_bad_remote_configuration_is_a_reported_problem_not_a_crash(env: dict, problem: str) -> None:
+    settings = Settings.from_env(env)
+    assert any(problem in text for text in settings.problems)
+    assert not settings.use_trellis and not settings.use_blob
+    assert "secret" not in " ".join(settings.problems) + repr(settings)
+
+
+def test_secrets_never_appear_in_the_settings_repr() -> None:
+    settings = Settings.from_env(
+        {
+            "TRELLIS_API_URL": "https://x",
+            "TRELLIS_API_KEY": "k-9f8e7d",
+            "BLOB_READ_WRITE_TOKEN": "vercel_blob_rw_s_T0ken",
+        }
+    )
+    assert "k-9f8e7d" not in repr(settings) and "T0ken" not in repr(settings)
