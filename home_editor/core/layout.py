@@ -30,3 +30,17 @@ def original_name(extension: str) -> str:
 def new_cutout_name() -> str:
     """A fresh cutout file name; a new name per result keeps browsers from showing a cached old one."""
     return f"cutout-{new_id()}.png"
+
+
+RELIEF_STEM = "relief"
+
+
+def new_model_name(*, relief: bool) -> str:
+    """A fresh model file name; a local 2.5D relief is named so, which keeps that label even for an
+    item recovered from the browser's mirror."""
+    return f"{RELIEF_STEM if relief else 'model'}-{new_id()}.glb"
+
+
+def is_relief(model_name: str) -> bool:
+    """Whether a model file is the local 2.5D preview (not a reconstruction)."""
+    return model_name.startswith(f"{RELIEF_STEM}-")

@@ -60,13 +60,18 @@ def _item_row(item: Item) -> list[Any]:
         item.cutout_status.value,
         clean_text(item.cutout_error, MAX_TEXT_CHARS),
         clean_text(item.cutout_note, MAX_TEXT_CHARS),
+        item.model,
+        item.model_status.value if item.model_status else "",
+        clean_text(item.model_error, MAX_TEXT_CHARS),
     ]
 
 
 def _item_from_row(row: object) -> Item | None:
-    if not isinstance(row, list) or len(row) != 10 or not is_record_id(row[0]):
+    """Rows have 13 fields (10 before 3D models existed: those are still read)."""
+    if not isinstance(row, list) or len(row) not in (10, 13) or not is_record_id(row[0]):
         return None
     status = _STATUSES.get(row[7]) if isinstance(row[7], str) else None
+    model_fields = row[10:] if len(row) == 13 else ["", "", ""]
     return Item(
         id=row[0],
         name=clean_text(row[1], MAX_NAME_CHARS) or "image",
@@ -78,6 +83,9 @@ def _item_from_row(row: object) -> Item | None:
         cutout_status=status or JobStatus.PENDING,
         cutout_error=clean_text(row[8], MAX_TEXT_CHARS),
         cutout_note=clean_text(row[9], MAX_TEXT_CHARS),
+        model=_file_name(model_fields[0]),
+        model_status=_STATUSES.get(model_fields[1]) if isinstance(model_fields[1], str) else None,
+        model_error=clean_text(model_fields[2], MAX_TEXT_CHARS),
     )
 
 

@@ -68,6 +68,8 @@ def is_library_id(value: object) -> bool:
 class Item:
     """One uploaded photo and the files made from it. File names are relative to the item's folder;
     `urls` maps each stored file's name to the public URL its storage returned (server side only).
+    The cutout and model statuses mirror the item's latest job of each type (None: never asked for),
+    so they outlive the jobs, which are cleaned up.
     """
 
     id: str
@@ -80,6 +82,10 @@ class Item:
     cutout_status: JobStatus = JobStatus.PENDING
     cutout_error: str = ""
     cutout_note: str = ""
+    model: str = ""
+    model_status: JobStatus | None = None
+    model_error: str = ""
+    model_note: str = ""
     urls: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
 
@@ -107,6 +113,7 @@ class Job:
     lease_token: str = ""
     lease_until_ms: int = 0
     remote_id: str = ""
+    started_ms: int = 0
 
     @property
     def is_active(self) -> bool:

@@ -86,12 +86,12 @@ def adopt_item(server: Item | None, mirror: Item, existing_files: Mapping[str, s
         return None
     thumb = verified(mirror.thumb, base.thumb)
     cutout = verified(mirror.cutout, base.cutout)
-    status = mirror.cutout_status
-    if status is JobStatus.COMPLETED and not cutout:
-        status = JobStatus.PENDING
-    if status is JobStatus.PROCESSING:
-        status = JobStatus.PENDING
-    found = {name: existing_files[name] for name in (original, thumb, cutout) if name in existing_files}
+    model = verified(mirror.model, base.model)
+    status = _checked_status(mirror.cutout_status, has_result=bool(cutout))
+    model_status = _checked_status(mirror.model_status, has_result=bool(model)) if mirror.model_status else None
+    if model_status is JobStatus.PENDING and mirror.model_status is JobStatus.COMPLETED:
+        model_status = None  # a model the files do not back up: offer "Generate 3D" again
+    found = {name: existing_files[name] for name in (original, thumb, cutout, model) if name in existing_files}
     return dataclasses.replace(
         base,
         name=mirror.name,
@@ -102,8 +102,18 @@ def adopt_item(server: Item | None, mirror: Item, existing_files: Mapping[str, s
         cutout_status=status,
         cutout_error=mirror.cutout_error if status is JobStatus.FAILED else "",
         cutout_note=mirror.cutout_note if cutout else "",
+        model=model,
+        model_status=model_status,
+        model_error=mirror.model_error if model_status is JobStatus.FAILED else "",
         urls={**base.urls, **found},
     )
+
+
+def _checked_status(status: JobStatus, *, has_result: bool) -> JobStatus:
+    """What a mirrored status can honestly be: nothing runs for it now, and "completed" needs a file."""
+    if status is JobStatus.PROCESSING or (status is JobStatus.COMPLETED and not has_result):
+        return JobStatus.PENDING
+    return status
 
 
 def adopt_job(server: Job | None, mirror: Job, *, item: Item, now_ms: int) -> Job | None:
@@ -115,10 +125,8 @@ def adopt_job(server: Job | None, mirror: Job, *, item: Item, now_ms: int) -> Jo
     """
     if server is not None and server.status is JobStatus.PROCESSING and not scheduler.lease_expired(server, now_ms):
         return None
-    status = mirror.status
-    has_result = bool(item.cutout) if mirror.type is JobType.REMBG else False
-    if status is JobStatus.PROCESSING or (status is JobStatus.COMPLETED and not has_result):
-        status = JobStatus.PENDING
+    has_result = bool(item.cutout if mirror.type is JobType.REMBG else item.model)
+    status = _checked_status(mirror.status, has_result=has_result)
     return dataclasses.replace(
         mirror,
         status=status,

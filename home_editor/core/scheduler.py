@@ -54,6 +54,7 @@ def claimed(job: Job, *, now_ms: int, token: str, lease_ms: int) -> Job:
         message="Starting…",
         lease_token=token,
         lease_until_ms=now_ms + lease_ms,
+        started_ms=now_ms,
         updated_ms=now_ms,
     )
 

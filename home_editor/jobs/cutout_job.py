@@ -18,7 +18,7 @@ from home_editor.store.async_store import AsyncLibraryStore
 class Outcome:
     """A job's stored result: the file name and URL recorded on the item, a note, and every key written."""
 
-    cutout: str
+    name: str
     url: str
     note: str
     keys: list[str]
@@ -55,7 +55,7 @@ class CutoutJob:
         except BaseException:
             await self.discard(keys)
             raise
-        return Outcome(cutout=name, url=url, note=cutout.note, keys=keys)
+        return Outcome(name=name, url=url, note=cutout.note, keys=keys)
 
     async def _reuse_twin(self, library_id: str, item: Item) -> Cutout | None:
         """The same photo was dropped before and its cutout is done: copy it instead of processing."""

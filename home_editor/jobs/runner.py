@@ -210,7 +210,7 @@ class Runner:
         try:
             outcome = await self._executor.run(library_id, job, hooks)
             done = await self._store.complete(
-                job.id, token, now_ms=self._clock(), cutout=outcome.cutout, url=outcome.url, note=outcome.note
+                job.id, token, now_ms=self._clock(), result=outcome.name, url=outcome.url, note=outcome.note
             )
             if done is None:
                 await self._executor.discard(outcome.keys)

@@ -185,7 +185,7 @@ class LibraryStore:
             return result.rowcount == 1
 
     def complete(
-        self, job_id: str, token: str, *, now_ms: int, cutout: str = "", url: str = "", note: str = ""
+        self, job_id: str, token: str, *, now_ms: int, result: str = "", url: str = "", note: str = ""
     ) -> Job | None:
         """Settle a running job as completed and write its result into the item (one transaction).
 
@@ -199,7 +199,7 @@ class LibraryStore:
             done = scheduler.succeeded(job, now_ms=now_ms, note=note)
             if not self._compare_and_set(conn, job, done):
                 return None
-            self._sync_item(conn, done, cutout=cutout, url=url, note=note)
+            self._sync_item(conn, done, result=result, url=url, note=note)
             return done
 
     def fail(
@@ -404,17 +404,16 @@ class LibraryStore:
         return result.rowcount == 1
 
     @staticmethod
-    def _sync_item(conn: sa.Connection, job: Job, *, cutout: str = "", url: str = "", note: str = "") -> None:
-        """Mirror a cutout job's status (and result) into its item, which outlives the job."""
-        if job.type is not JobType.REMBG:
-            return
+    def _sync_item(conn: sa.Connection, job: Job, *, result: str = "", url: str = "", note: str = "") -> None:
+        """Mirror a job's status (and result) into its item, which outlives the job."""
+        prefix = "cutout" if job.type is JobType.REMBG else "model"
         values: dict = {
-            "cutout_status": job.status.value,
-            "cutout_error": job.error if job.status is JobStatus.FAILED else "",
+            f"{prefix}_status": job.status.value,
+            f"{prefix}_error": job.error if job.status is JobStatus.FAILED else "",
             "updated_ms": job.updated_ms,
         }
-        if cutout:
+        if result:
             row = conn.execute(sa.select(items.c.file_urls).where(items.c.id == job.item_id)).first()
             urls = json.loads(row[0]) if row else {}
-            values |= {"cutout": cutout, "cutout_note": note, "file_urls": json.dumps({**urls, cutout: url})}
+            values |= {prefix: result, f"{prefix}_note": note, "file_urls": json.dumps({**urls, result: url})}
         conn.execute(sa.update(items).where(items.c.id == job.item_id).values(**values))

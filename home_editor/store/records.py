@@ -17,6 +17,7 @@ def item_from_row(row: Mapping[str, Any]) -> Item:
     """The item in a `he_items` row."""
     values = {name: row[name] for name in _ITEM_FIELDS}
     values["cutout_status"] = JobStatus(values["cutout_status"])
+    values["model_status"] = JobStatus(values["model_status"]) if values["model_status"] else None
     return Item(**values, urls=json.loads(row["file_urls"] or "{}"))
 
 
@@ -24,6 +25,7 @@ def item_values(item: Item) -> dict[str, Any]:
     """Column values for an item."""
     values = dataclasses.asdict(item)
     values["cutout_status"] = item.cutout_status.value
+    values["model_status"] = item.model_status.value if item.model_status else ""
     values["file_urls"] = json.dumps(dict(values.pop("urls")), sort_keys=True)
     return values
 

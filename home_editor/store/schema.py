@@ -30,6 +30,10 @@ items = sa.Table(
     sa.Column("cutout_status", sa.String(16), nullable=False),
     sa.Column("cutout_error", sa.String(500), nullable=False, default=""),
     sa.Column("cutout_note", sa.String(200), nullable=False, default=""),
+    sa.Column("model", sa.String(64), nullable=False, default=""),
+    sa.Column("model_status", sa.String(16), nullable=False, default=""),
+    sa.Column("model_error", sa.String(500), nullable=False, default=""),
+    sa.Column("model_note", sa.String(200), nullable=False, default=""),
     sa.Column("file_urls", sa.Text, nullable=False, default="{}"),
     sa.Column("content_hash", sa.String(64), nullable=False, default=""),
     sa.Column("deleted_ms", sa.BigInteger, nullable=False, default=0),
@@ -52,6 +56,7 @@ jobs = sa.Table(
     sa.Column("lease_token", sa.String(32), nullable=False),
     sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
     sa.Column("remote_id", sa.String(64), nullable=False, default=""),
+    sa.Column("started_ms", sa.BigInteger, nullable=False, default=0),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
     sa.Index("ix_he_jobs_library_status", "library_id", "status"),
@@ -76,7 +81,26 @@ def create_engine(url: str) -> sa.Engine:
     if is_sqlite:
         _make_sqlite_transactions_immediate(engine)
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """Bring an older database up to date: add columns this version has and the tables lack (every
+    column has a default, so existing rows stay valid). Dropping or changing columns is never done."""
+    with engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        for table in metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                default = column.default.arg if column.default is not None else ""
+                literal = repr(default) if isinstance(default, str) else str(default)
+                conn.exec_driver_sql(
+                    f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind} NOT NULL DEFAULT {literal}'
+                )
 
 
 def _make_sqlite_transactions_immediate(engine: sa.Engine) -> None:

@@ -49,7 +49,7 @@ class ScriptedExecutor:
             step = steps.pop(0) if steps else None
             if step is not None:
                 raise step
-            return Outcome(cutout="cutout-abcdefghijkm.png", url="u", note="", keys=[f"key-{job.id}"])
+            return Outcome(name="cutout-abcdefghijkm.png", url="u", note="", keys=[f"key-{job.id}"])
         finally:
             self.running -= 1
 

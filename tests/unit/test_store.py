@@ -107,7 +107,7 @@ def test_only_the_current_claim_can_settle_a_job(store: LibraryStore) -> None:
     running = claim(store, library, token="mine")
     assert store.complete(running.id, "someone-else", now_ms=NOW) is None
     assert store.report_progress(running.id, "someone-else", progress=50, message="x", now_ms=NOW) is False
-    done = store.complete(running.id, "mine", now_ms=NOW + 5, cutout="cutout-abcdefghijkm.png")
+    done = store.complete(running.id, "mine", now_ms=NOW + 5, result="cutout-abcdefghijkm.png")
     assert done is not None and done.status is JobStatus.COMPLETED
     assert store.complete(running.id, "mine", now_ms=NOW + 6) is None  # settled once only
     settled_item = store.item(library, running.item_id)
