@@ -14,7 +14,7 @@ from home_editor.core import reconcile
 from home_editor.core.errors import BadInputError, StorageError
 from home_editor.core.layout import THUMB_NAME, file_key, original_name
 from home_editor.core.mirror import clean_text
-from home_editor.core.models import Item, Job, JobStatus, JobType, new_id
+from home_editor.core.models import Item, Job, JobStatus, JobType, Priority, new_id
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.runner import Runner, now_ms
 from home_editor.processing.images import accept_upload
@@ -166,18 +166,48 @@ class LibraryService:
         logger.info("Recovered %d items and %d jobs from a browser mirror", len(adopted_items), len(adopted_jobs))
         await self._queue_missing_work(library_id)
 
-    async def cancel(self, library_id: str, item_id: str) -> bool:
-        """Cancel the item's queued or running work."""
-        stopped = await self.store.cancel(library_id, item_id, now_ms=now_ms())
+    async def generate_model(self, library_id: str, item_id: str, *, priority: int = Priority.USER) -> bool:
+        """Queue a 3D model of the item's cutout (a user's click goes before batch work)."""
+        now = now_ms()
+        job = Job(
+            id=new_id(), item_id=item_id, type=JobType.GLB, created_ms=now, updated_ms=now, priority=priority,
+            message="Queued",
+        )  # fmt: skip
+        if await self.store.queue(library_id, job) is None:
+            return False
+        self.hub.notify(library_id)
+        self.runner.wake(library_id)
+        return True
+
+    async def generate_all_models(self, library_id: str) -> int:
+        """Queue a 3D model, as batch work, for every item that has a cutout and no model yet.
+
+        Returns:
+            How many were queued.
+        """
+        snapshot = await self.store.snapshot(library_id)
+        busy = {job.item_id for job in snapshot.jobs if job.type is JobType.GLB and job.is_active}
+        wanted = [item.id for item in snapshot.items if item.cutout and not item.model and item.id not in busy]
+        queued = 0
+        for item_id in reversed(wanted):  # oldest first, like the drop
+            queued += await self.generate_model(library_id, item_id, priority=Priority.BATCH)
+        return queued
+
+    async def cancel(self, library_id: str, item_id: str, job_type: JobType | None = None) -> bool:
+        """Cancel the item's queued or running work (of one type, or all)."""
+        stopped = await self.store.cancel(library_id, item_id, now_ms=now_ms(), job_type=job_type)
         await self.runner.stop(stopped)
         self.hub.notify(library_id)
         return bool(stopped)
 
-    async def retry(self, library_id: str, item_id: str) -> bool:
-        """Queue the item's failed or cancelled cutout again, with fresh attempts."""
+    async def retry(self, library_id: str, item_id: str, job_type: JobType = JobType.REMBG) -> bool:
+        """Queue the item's failed or cancelled job of this type again, with fresh attempts."""
         now = now_ms()
-        fresh = Job(id=new_id(), item_id=item_id, type=JobType.REMBG, created_ms=now, updated_ms=now, message="Queued")
-        queued = await self.store.retry(library_id, item_id, JobType.REMBG, new_job=fresh)
+        fresh = Job(
+            id=new_id(), item_id=item_id, type=job_type, created_ms=now, updated_ms=now, priority=Priority.USER,
+            message="Queued",
+        )  # fmt: skip
+        queued = await self.store.retry(library_id, item_id, job_type, new_job=fresh)
         if queued is None:
             return False
         self.hub.notify(library_id)
@@ -199,20 +229,22 @@ class LibraryService:
         """Which of the files the mirror names exist in the library's own folder (looked up by the
         server from keys it builds itself; no URL from the mirror is ever fetched)."""
         found = {}
-        for name in (item.original, item.thumb, item.cutout):
+        for name in (item.original, item.thumb, item.cutout, item.model):
             if name and (url := await self.storage.locate(file_key(library_id, item.id, name))):
                 found[name] = url
         return found
 
     async def _queue_missing_work(self, library_id: str) -> None:
-        """Give every item that waits for a cutout an active job (a recovered mirror may lack one)."""
+        """Give every item that waits for a cutout or a model an active job (a recovered mirror may lack one)."""
         snapshot = await self.store.snapshot(library_id)
-        active = {job.item_id for job in snapshot.jobs if job.is_active and job.type is JobType.REMBG}
+        active = {(job.item_id, job.type) for job in snapshot.jobs if job.is_active}
+        waiting = (JobStatus.PENDING, JobStatus.PROCESSING)
         for item in snapshot.items:
-            if item.cutout_status in (JobStatus.PENDING, JobStatus.PROCESSING) and item.id not in active:
-                now = now_ms()
-                job = Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now)
-                await self.store.retry(library_id, item.id, JobType.REMBG, new_job=job)
+            for job_type, status in ((JobType.REMBG, item.cutout_status), (JobType.GLB, item.model_status)):
+                if status in waiting and (item.id, job_type) not in active:
+                    now = now_ms()
+                    job = Job(id=new_id(), item_id=item.id, type=job_type, created_ms=now, updated_ms=now)
+                    await self.store.queue(library_id, job)
         self.runner.wake(library_id)
 
     async def _remove_files(self, keys: list[str]) -> None:
@@ -223,4 +255,4 @@ class LibraryService:
 
 
 def _file_names(item: Item) -> list[str]:
-    return [name for name in (item.original, item.thumb, item.cutout) if name]
+    return [name for name in (item.original, item.thumb, item.cutout, item.model) if name]

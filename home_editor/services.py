@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.cutout_job import CutoutJob
+from home_editor.jobs.executors import JobExecutors
 from home_editor.jobs.runner import Runner
 from home_editor.library_service import LibraryService
 from home_editor.processing.base import Processor
@@ -78,7 +78,7 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
     storage = build_storage(settings, http, public_base_url=public_base_url)
     processor = build_processor(settings, http)
     hub = ChangeHub()
-    runner = Runner(store, CutoutJob(store, storage, processor), hub, settings=settings)
+    runner = Runner(store, JobExecutors(store, storage, processor), hub, settings=settings)
     library = LibraryService(store, storage, runner, hub, settings=settings)
     services = Services(
         settings=settings, library=library, runner=runner, hub=hub, processor=processor, storage=storage

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+from home_editor.core.layout import is_relief
 from home_editor.core.models import Item, Job, JobStatus, JobType
 from home_editor.store.library_store import Snapshot
 
 
 @dataclasses.dataclass(frozen=True)
 class Card:
-    """One item card."""
+    """One item card: its cutout stage, its 3D stage, and links."""
 
     id: str = ""
     name: str = ""
@@ -22,10 +23,22 @@ class Card:
     image_url: str = ""
     original_url: str = ""
     cutout_url: str = ""
+    cutout_download_url: str = ""
     has_cutout: bool = False
     can_retry: bool = False
     can_cancel: bool = False
     attempts: int = 0
+    model_status: str = "none"
+    model_progress: int = 0
+    model_message: str = ""
+    model_elapsed: str = ""
+    model_error: str = ""
+    model_url: str = ""
+    model_download_url: str = ""
+    model_is_relief: bool = False
+    can_generate_model: bool = False
+    can_cancel_model: bool = False
+    can_retry_model: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,44 +51,85 @@ class Stats:
     failed: int = 0
 
 
-def _latest_cutout_jobs(jobs: list[Job]) -> dict[str, Job]:
-    latest: dict[str, Job] = {}
-    for job in sorted(jobs, key=lambda job: job.created_ms):
-        if job.type is JobType.REMBG:
-            latest[job.item_id] = job
-    return latest
+@dataclasses.dataclass(frozen=True)
+class _Stage:
+    """One job type's state on a card."""
+
+    status: str
+    progress: int
+    message: str
+    error: str
+    elapsed: str
 
 
-def card_for(item: Item, job: Job | None) -> Card:
-    """The card of one item, given its latest cutout job (if any is still kept)."""
-    status = item.cutout_status
-    running = job is not None and job.status is status and job.is_active
+def _download(url: str) -> str:
+    """The same file, asked for as a download (both storages understand `download=1`)."""
+    return f"{url}{'&' if '?' in url else '?'}download=1" if url else ""
+
+
+def _clock(milliseconds: int) -> str:
+    seconds = max(milliseconds, 0) // 1000
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _stage(status: JobStatus | None, error: str, job: Job | None, now_ms: int) -> _Stage:
+    running = job is not None and status is not None and job.status is status and job.is_active
+    if not running or job is None:
+        progress = 100 if status is JobStatus.COMPLETED else 0
+        return _Stage(status.value if status else "none", progress, "", error, "")
+    elapsed = _clock(now_ms - job.started_ms) if job.status is JobStatus.PROCESSING and job.started_ms else ""
+    return _Stage(job.status.value, job.progress, job.message, error or job.error, elapsed)
+
+
+def card_for(item: Item, cutout_job: Job | None, model_job: Job | None, *, now_ms: int) -> Card:
+    """The card of one item, given its latest job of each type (if still kept)."""
+    cutout = _stage(item.cutout_status, item.cutout_error, cutout_job, now_ms)
+    model = _stage(item.model_status, item.model_error, model_job, now_ms)
+    cutout_url = item.urls.get(item.cutout, "") if item.cutout else ""
+    model_url = item.urls.get(item.model, "") if item.model else ""
     return Card(
         id=item.id,
         name=item.name,
-        status=status.value,
-        progress=job.progress if running and job else (100 if status is JobStatus.COMPLETED else 0),
-        message=job.message if running and job else "",
-        error=item.cutout_error or (job.error if running and job else ""),
+        status=cutout.status,
+        progress=cutout.progress,
+        message=cutout.message,
+        error=cutout.error,
         note=item.cutout_note,
         image_url=item.urls.get(item.cutout or item.thumb, ""),
         original_url=item.urls.get(item.original, ""),
-        cutout_url=item.urls.get(item.cutout, "") if item.cutout else "",
+        cutout_url=cutout_url,
+        cutout_download_url=_download(cutout_url),
         has_cutout=bool(item.cutout),
-        can_retry=status in (JobStatus.FAILED, JobStatus.CANCELLED),
-        can_cancel=status in (JobStatus.PENDING, JobStatus.PROCESSING),
-        attempts=job.attempts if job else 0,
+        can_retry=item.cutout_status in (JobStatus.FAILED, JobStatus.CANCELLED),
+        can_cancel=item.cutout_status in (JobStatus.PENDING, JobStatus.PROCESSING),
+        attempts=cutout_job.attempts if cutout_job else 0,
+        model_status=model.status,
+        model_progress=model.progress,
+        model_message=model.message,
+        model_elapsed=model.elapsed,
+        model_error=model.error,
+        model_url=model_url,
+        model_download_url=_download(model_url),
+        model_is_relief=is_relief(item.model),
+        can_generate_model=bool(item.cutout) and not item.model and item.model_status is None,
+        can_cancel_model=item.model_status in (JobStatus.PENDING, JobStatus.PROCESSING),
+        can_retry_model=bool(item.cutout) and item.model_status in (JobStatus.FAILED, JobStatus.CANCELLED),
     )
 
 
-def cards_for(snapshot: Snapshot) -> list[Card]:
+def cards_for(snapshot: Snapshot, *, now_ms: int) -> list[Card]:
     """Cards for every live item, newest first."""
-    latest = _latest_cutout_jobs(snapshot.jobs)
-    return [card_for(item, latest.get(item.id)) for item in snapshot.items]
+    latest: dict[tuple[str, JobType], Job] = {}
+    for job in sorted(snapshot.jobs, key=lambda job: job.created_ms):
+        latest[(job.item_id, job.type)] = job
+    return [
+        card_for(item, latest.get((item.id, JobType.REMBG)), latest.get((item.id, JobType.GLB)), now_ms=now_ms)
+        for item in snapshot.items
+    ]
 
 
 def stats_for(snapshot: Snapshot) -> Stats:
-    """Job counts by status (cancelled jobs are not shown in the header)."""
+    """Job counts by status, both job types (cancelled jobs are not shown in the header)."""
     live_items = {item.id for item in snapshot.items}
     counts = dict.fromkeys(JobStatus, 0)
     for job in snapshot.jobs:

@@ -27,7 +27,19 @@ def header() -> rx.Component:
             width="100%",
             align="center",
         ),
-        rx.text(LibraryState.backends, size="1", color_scheme="gray", custom_attrs={"data-testid": "backends"}),
+        rx.hstack(
+            rx.text(LibraryState.backends, size="1", color_scheme="gray", custom_attrs={"data-testid": "backends"}),
+            rx.spacer(),
+            rx.button(
+                "Generate 3D for all",
+                size="1",
+                variant="soft",
+                on_click=LibraryState.generate_all_models,
+                custom_attrs={"data-testid": "generate-3d-all-button"},
+            ),
+            width="100%",
+            align="center",
+        ),
         rx.cond(
             LibraryState.problem != "",
             rx.callout(LibraryState.problem, icon="triangle_alert", color_scheme="red", width="100%"),

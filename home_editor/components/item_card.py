@@ -4,6 +4,7 @@ import reflex as rx
 
 from home_editor import styles
 from home_editor.state.library_state import LibraryState
+from home_editor.state.viewer_state import ViewerState
 from home_editor.views import Card
 
 STATUS_COLORS = {"pending": "gray", "processing": "blue", "completed": "green", "failed": "red", "cancelled": "orange"}
@@ -85,6 +86,94 @@ def _actions(card: rx.Var[Card]) -> rx.Component:
     )
 
 
+def _testid(name: str) -> dict[str, str]:
+    return {"data-testid": name}
+
+
+def _model_status(card: rx.Var[Card]) -> rx.Component:
+    return rx.hstack(
+        rx.text("3D", size="1", weight="bold"),
+        rx.badge(
+            card.model_status,
+            color_scheme=rx.match(card.model_status, *STATUS_COLORS.items(), "gray"),
+            custom_attrs=_testid("model-status"),
+        ),
+        rx.cond(card.model_is_relief, rx.badge("2.5D preview", color_scheme="amber", variant="outline")),
+        rx.cond(
+            card.can_cancel_model,
+            rx.text(
+                card.model_message,
+                rx.cond(card.model_elapsed != "", " · " + card.model_elapsed, ""),
+                size="1",
+                color_scheme="gray",
+                trim="both",
+                custom_attrs=_testid("model-progress-text"),
+            ),
+        ),
+        align="center",
+        spacing="2",
+        wrap="wrap",
+    )
+
+
+def _model_actions(card: rx.Var[Card]) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            card.can_generate_model,
+            rx.button("Generate 3D", size="1", on_click=LibraryState.generate_model(card.id),
+                      custom_attrs=_testid("generate-3d-button")),
+        ),
+        rx.cond(
+            card.can_cancel_model,
+            rx.button("Cancel 3D", size="1", variant="soft", on_click=LibraryState.cancel_model(card.id),
+                      custom_attrs=_testid("cancel-3d-button")),
+        ),
+        rx.cond(
+            card.can_retry_model,
+            rx.button("Retry 3D", size="1", on_click=LibraryState.retry_model(card.id),
+                      custom_attrs=_testid("retry-3d-button")),
+        ),
+        rx.cond(
+            card.model_url != "",
+            rx.button(
+                "View 3D",
+                size="1",
+                on_click=ViewerState.show(card.model_url, card.model_download_url, card.name, card.model_is_relief),
+                custom_attrs=_testid("view-3d-button"),
+            ),
+        ),
+        rx.spacer(),
+        rx.cond(
+            card.has_cutout,
+            rx.link("Cutout PNG", href=card.cutout_download_url, size="1", custom_attrs=_testid("download-cutout")),
+        ),
+        rx.cond(
+            card.model_url != "",
+            rx.link("GLB", href=card.model_download_url, size="1", custom_attrs=_testid("download-glb")),
+        ),
+        width="100%",
+        align="center",
+        spacing="2",
+    )  # fmt: skip
+
+
+def _model(card: rx.Var[Card]) -> rx.Component:
+    return rx.cond(
+        card.has_cutout,
+        rx.vstack(
+            _model_status(card),
+            rx.cond(card.model_status == "processing", rx.progress(value=card.model_progress, width="100%")),
+            rx.cond(
+                card.model_error != "",
+                rx.text(card.model_error, size="1", color_scheme="red", custom_attrs=_testid("model-error")),
+            ),
+            _model_actions(card),
+            spacing="1",
+            width="100%",
+        ),
+    )
+
+
 def item_card(card: rx.Var[Card]) -> rx.Component:
     """The card of one item."""
     return rx.card(
@@ -102,7 +191,13 @@ def item_card(card: rx.Var[Card]) -> rx.Component:
                 rx.text(card.note, size="1", color_scheme="amber", custom_attrs={"data-testid": "item-note"}),
             ),
             _actions(card),
+            _model(card),
             spacing="2",
         ),
-        custom_attrs={"data-testid": "item-card", "data-item-id": card.id, "data-status": card.status},
+        custom_attrs={
+            "data-testid": "item-card",
+            "data-item-id": card.id,
+            "data-status": card.status,
+            "data-glb-url": rx.cond(card.model_url != "", card.model_url, rx.Var.create(None)),
+        },
     )

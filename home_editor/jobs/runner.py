@@ -18,7 +18,7 @@ from typing import Protocol
 from home_editor.core.errors import BadInputError, HomeEditorError
 from home_editor.core.models import Job
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.cutout_job import Outcome
+from home_editor.jobs.executors import Outcome
 from home_editor.jobs.journal import ExecutionJournal
 from home_editor.processing.base import JobContext
 from home_editor.settings import Settings

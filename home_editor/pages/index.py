@@ -6,6 +6,7 @@ from home_editor import styles
 from home_editor.components.dropzone import dropzone
 from home_editor.components.header import header
 from home_editor.components.item_card import item_card
+from home_editor.components.model_viewer import model_viewer_dialog
 from home_editor.state.library_state import LibraryState
 
 
@@ -15,6 +16,7 @@ def index() -> rx.Component:
         rx.vstack(
             header(),
             dropzone(),
+            model_viewer_dialog(),
             rx.cond(
                 LibraryState.cards.length() == 0,
                 rx.text("No photos yet.", color_scheme="gray", custom_attrs={"data-testid": "empty-library"}),

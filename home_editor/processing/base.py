@@ -19,12 +19,22 @@ class Cutout:
 
 
 @dataclasses.dataclass(frozen=True)
+class Model3D:
+    """A generated 3D model: an upright GLB, whether it is only the local 2.5D relief, and a note."""
+
+    glb: bytes
+    relief: bool = False
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class JobContext:
     """What a processor gets for one attempt of a job.
 
     Attributes:
         report: Progress callback; raises if the job's claim is gone (the processor should stop).
-        load_image: Reads the stored input (only called when the work must really be (re)submitted).
+        load_image: Reads the job's input (only called when the work must really be (re)submitted): the
+            original photo for a cutout, the cutout PNG for a 3D model.
         remote_id: The provider's job id from an earlier attempt ('' if none): re-attach, never resubmit.
         remember_remote_id: Persists a newly issued provider job id at once ('' forgets it).
     """
@@ -46,6 +56,10 @@ class Processor(Protocol):
 
     async def remove_background(self, context: JobContext) -> Cutout:
         """The cutout of the job's image."""
+        ...
+
+    async def generate_model(self, context: JobContext) -> Model3D:
+        """A 3D model from the job's image (an RGBA cutout, at most 1024 px on the long side)."""
         ...
 
     async def cancel_remote(self, remote_id: str) -> None:

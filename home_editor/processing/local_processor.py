@@ -8,13 +8,15 @@ import io
 import numpy as np
 from PIL import Image
 
-from home_editor.processing.base import Cutout, JobContext, ProgressReport
+from home_editor.processing.base import Cutout, JobContext, Model3D, ProgressReport
 from home_editor.processing.cutout import compute_mask
 from home_editor.processing.images import load_for_processing
 from home_editor.processing.pools import run_job_work
+from home_editor.processing.relief import relief_glb
 
 OUTPUT_SIDE = 1024  # the card shows the cutout itself, and 3D generation wants ≤ 1024 px
 WORK_SIDE = 1024
+RELIEF_NOTE = "2.5D preview: an inflated silhouette, not a 3D reconstruction (the back mirrors the front)."
 LOW_CONFIDENCE = "Low confidence: {reason}; the photo is kept as it was. A plain background works best."
 
 
@@ -58,6 +60,15 @@ class LocalProcessor:
         await self._pace(context.report)
         await context.report(90, "Saving the cutout…")
         return result
+
+    async def generate_model(self, context: JobContext) -> Model3D:
+        """The honest local stand-in for 3D: a 2.5D relief of the cutout's silhouette."""
+        cutout = await context.load_image()
+        await context.report(10, "Building the 2.5D relief…")
+        glb = await run_job_work(relief_glb, cutout)
+        await self._pace(context.report)
+        await context.report(90, "Saving the model…")
+        return Model3D(glb=glb, relief=True, note=RELIEF_NOTE)
 
     async def cancel_remote(self, remote_id: str) -> None:
         """Local work has no remote job."""

@@ -1,4 +1,4 @@
-"""Background removal on the Trellis API: submit once, persist the remote job id at once, follow it
+"""Background removal and 3D generation on the Trellis API: submit once, persist the remote job id at once, follow it
 (re-attaching after any restart instead of submitting again), store the result, clean up upstream.
 """
 
@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Awaitable, Callable
 
 from PIL import Image
 
 from home_editor.core.errors import PermanentError, TransientError
 from home_editor.core.polling import MIN_SECONDS, next_poll_seconds
-from home_editor.processing.base import Cutout, JobContext
+from home_editor.processing.base import Cutout, JobContext, Model3D
+from home_editor.processing.glb import stand_upright
 from home_editor.processing.rate_limit import RateLimiter
 from home_editor.processing.trellis_client import RemoteJobGone, RemoteStatus, TrellisClient
 
+DEFAULT_SEED = 1
 STATUS_ERRORS_TOLERATED = 3  # consecutive transient errors while following a job before the attempt fails
 
 
@@ -23,17 +26,49 @@ class TrellisProcessor:
 
     label = "Trellis API"
 
-    def __init__(self, client: TrellisClient, *, status_calls_per_minute: float = 30, poll_floor: float = MIN_SECONDS):
+    def __init__(
+        self,
+        client: TrellisClient,
+        *,
+        status_calls_per_minute: float = 30,
+        poll_floor: float = MIN_SECONDS,
+        seed: int = DEFAULT_SEED,
+    ):
         self._client = client
+        self._seed = seed
         self._limiter = RateLimiter(per_minute=status_calls_per_minute)
         self._floor = poll_floor
 
     async def remove_background(self, context: JobContext) -> Cutout:
         """Submit (or re-attach to) a rembg job and return its PNG."""
+
+        async def submit(image: bytes) -> str:
+            return await self._client.submit_rembg(image, "photo")
+
+        png, remote_id = await self._run(context, submit, "remove the background")
+        _check_png(png)
+        await self._client.delete(remote_id)  # copied into our storage next; the API keeps records forever
+        return Cutout(png=png)
+
+    async def generate_model(self, context: JobContext) -> Model3D:
+        """Submit (or re-attach to) a TRELLIS job for the cutout and return its GLB, stood upright."""
+
+        async def submit(cutout: bytes) -> str:
+            return await self._client.submit_trellis(cutout, "cutout", seed=self._seed)
+
+        glb, remote_id = await self._run(context, submit, "make a 3D model")
+        upright = stand_upright(glb)  # TRELLIS exports lie on their back; also checks it is a GLB
+        await self._client.delete(remote_id)
+        return Model3D(glb=upright)
+
+    async def _run(
+        self, context: JobContext, submit: Callable[[bytes], Awaitable[str]], what: str
+    ) -> tuple[bytes, str]:
+        """Submit once (keeping the id at once) or re-attach, follow to the end, download the result."""
         remote_id = context.remote_id
         if not remote_id:
-            await context.report(2, "Sending the photo to the Trellis API…")
-            remote_id = await self._client.submit_rembg(await context.load_image(), "photo")
+            await context.report(2, "Sending to the Trellis API…")
+            remote_id = await submit(await context.load_image())
             try:
                 await context.remember_remote_id(remote_id)
             except BaseException:  # cancelled before the id could be kept: nobody could re-attach to it
@@ -49,11 +84,8 @@ class TrellisProcessor:
         if finished.status != "completed":
             await self._client.delete(remote_id)
             reason = finished.error or finished.message or finished.status
-            raise PermanentError(f"The Trellis API could not remove the background: {reason}")
-        png = await self._client.result(finished.download_url)
-        _check_png(png)
-        await self._client.delete(remote_id)  # copied into our storage next; the API keeps records forever
-        return Cutout(png=png)
+            raise PermanentError(f"The Trellis API could not {what}: {reason}")
+        return await self._client.result(finished.download_url), remote_id
 
     async def cancel_remote(self, remote_id: str) -> None:
         """Cancel and delete the provider job (best effort)."""

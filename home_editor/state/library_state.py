@@ -11,23 +11,13 @@ from typing import Any
 import reflex as rx
 
 from home_editor.core.errors import ConfigError
-from home_editor.core.mirror import (
-    ITEMS_KEY,
-    JOBS_KEY,
-    LIBRARY_KEY,
-    clean_text,
-    decode_items,
-    decode_jobs,
-    encode_items,
-    encode_jobs,
-)
-from home_editor.core.models import is_library_id, is_record_id, new_library_id
+from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY, clean_text, decode_items, decode_jobs
+from home_editor.core.models import JobType, is_library_id, is_record_id, new_library_id
 from home_editor.jobs.runner import now_ms
 from home_editor.library_service import LibraryService
-from home_editor.services import Services
+from home_editor.state.refresh import show
 from home_editor.state.services_access import get_services
-from home_editor.store.library_store import Snapshot
-from home_editor.views import Card, Stats, cards_for, stats_for
+from home_editor.views import Card, Stats
 
 logger = logging.getLogger(__name__)
 UPLOAD_ID = "photos"
@@ -79,7 +69,7 @@ class LibraryState(rx.State):
             seen = services.hub.version(library_id)
             snapshot = await services.library.snapshot(library_id)
             async with self:
-                toasts = _show(self, snapshot, services, announce=announce)
+                toasts = show(self, snapshot, announce=announce)
                 self.ready = True
             for toast in toasts:
                 yield toast
@@ -106,7 +96,7 @@ class LibraryState(rx.State):
             if result.item is None:
                 yield rx.toast.error(f"“{result.name}” {result.problem}")
                 continue
-            for toast in _show(self, await services.library.snapshot(library_id), services):
+            for toast in show(self, await services.library.snapshot(library_id)):
                 yield toast
             yield
         self.uploading = False
@@ -124,7 +114,9 @@ class LibraryState(rx.State):
     @rx.event
     async def cancel_item(self, item_id: str):
         """Cancel the item's queued or running cutout."""
-        _, toasts = await _on_item(self, item_id, lambda library, library_id: library.cancel(library_id, item_id))
+        _, toasts = await _on_item(
+            self, item_id, lambda library, library_id: library.cancel(library_id, item_id, JobType.REMBG)
+        )
         for toast in toasts:
             yield toast
 
@@ -132,6 +124,46 @@ class LibraryState(rx.State):
     async def retry_item(self, item_id: str):
         """Queue a failed or cancelled cutout again."""
         _, toasts = await _on_item(self, item_id, lambda library, library_id: library.retry(library_id, item_id))
+        for toast in toasts:
+            yield toast
+
+    @rx.event
+    async def generate_model(self, item_id: str):
+        """Queue a 3D model of this item (a click goes before batch work)."""
+        _, toasts = await _on_item(
+            self, item_id, lambda library, library_id: library.generate_model(library_id, item_id)
+        )
+        for toast in toasts:
+            yield toast
+
+    @rx.event
+    async def generate_all_models(self):
+        """Queue a 3D model, as batch work, for every item with a cutout and no model."""
+        if not self._library_id:
+            return
+        services = get_services()
+        queued = await services.library.generate_all_models(self._library_id)
+        for toast in show(self, await services.library.snapshot(self._library_id)):
+            yield toast
+        yield rx.toast.info(
+            f"Queued {queued} 3D model{'s' if queued != 1 else ''}." if queued else "Every cutout already has a model."
+        )
+
+    @rx.event
+    async def cancel_model(self, item_id: str):
+        """Cancel the item's queued or running 3D model."""
+        _, toasts = await _on_item(
+            self, item_id, lambda library, library_id: library.cancel(library_id, item_id, JobType.GLB)
+        )
+        for toast in toasts:
+            yield toast
+
+    @rx.event
+    async def retry_model(self, item_id: str):
+        """Queue a failed or cancelled 3D model again."""
+        _, toasts = await _on_item(
+            self, item_id, lambda library, library_id: library.retry(library_id, item_id, JobType.GLB)
+        )
         for toast in toasts:
             yield toast
 
@@ -153,7 +185,7 @@ async def _on_item(
         return None, []
     services = get_services()
     result = await action(services.library, state._library_id)
-    return result, _show(state, await services.library.snapshot(state._library_id), services)
+    return result, show(state, await services.library.snapshot(state._library_id))
 
 
 def _library_id(state: Any) -> str:
@@ -168,25 +200,3 @@ def _library_id(state: Any) -> str:
     if stored != state._library_id:
         state.library_key = state._library_id
     return state._library_id
-
-
-def _show(state: Any, snapshot: Snapshot, services: Services, *, announce: bool = True) -> list[Any]:
-    """Put a snapshot on the page and into the mirror; return toasts for jobs that just settled."""
-    state.cards = cards_for(snapshot)
-    state.stats = stats_for(snapshot)
-    items_text, jobs_text = encode_items(snapshot.items), encode_jobs(snapshot.jobs)
-    if state.items_mirror != items_text:
-        state.items_mirror = items_text
-    if state.jobs_mirror != jobs_text:
-        state.jobs_mirror = jobs_text
-    toasts = []
-    previous = state._statuses
-    for item in snapshot.items:
-        before, now = previous.get(item.id), item.cutout_status.value
-        if announce and before in ("pending", "processing") and now != before:
-            if now == "completed":
-                toasts.append(rx.toast.success(f"Background removed: “{item.name}”."))
-            elif now == "failed":
-                toasts.append(rx.toast.error(f"“{item.name}” failed: {item.cutout_error}"))
-    state._statuses = {item.id: item.cutout_status.value for item in snapshot.items}
-    return toasts

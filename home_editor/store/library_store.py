@@ -269,15 +269,15 @@ class LibraryStore:
 
     # ---- user actions ------------------------------------------------------------------------
 
-    def cancel(self, library_id: str, item_id: str, *, now_ms: int) -> list[Job]:
-        """Cancel the item's pending and processing jobs.
+    def cancel(self, library_id: str, item_id: str, *, now_ms: int, job_type: JobType | None = None) -> list[Job]:
+        """Cancel the item's pending and processing jobs (of one type, or all).
 
         Returns:
             The cancelled jobs (empty for another library's item or when nothing was active).
         """
         done = []
         with self._engine.begin() as conn:
-            for job in self._active_jobs(conn, library_id, item_id):
+            for job in self._active_jobs(conn, library_id, item_id, job_type):
                 stopped = scheduler.cancelled(job, now_ms=now_ms)
                 if stopped is not None and self._compare_and_set(conn, job, stopped):
                     self._sync_item(conn, stopped)
@@ -291,7 +291,7 @@ class LibraryStore:
             The queued job, or None when the item is not this library's or already has active work.
         """
         with self._engine.begin() as conn:
-            if self._item(conn, library_id, item_id) is None or self._active_jobs(conn, library_id, item_id):
+            if self._item(conn, library_id, item_id) is None or self._active_jobs(conn, library_id, item_id, job_type):
                 return None
             latest = (
                 conn.execute(
@@ -303,6 +303,8 @@ class LibraryStore:
                 .first()
             )
             again = scheduler.retried(job_from_row(latest), now_ms=new_job.created_ms) if latest else None
+            if again is not None:
+                again = dataclasses.replace(again, priority=new_job.priority)  # whoever asks again decides
             if latest is not None and again is not None:
                 if not self._compare_and_set(conn, job_from_row(latest), again):
                     return None
@@ -311,6 +313,23 @@ class LibraryStore:
                 conn.execute(sa.insert(jobs).values(library_id=library_id, **job_values(again)))
             self._sync_item(conn, again)
             return again
+
+    def queue(self, library_id: str, job: Job) -> Job | None:
+        """Queue a new job for an item of this library, unless one of its type is already active (a 3D
+        model also needs the item's cutout).
+
+        Returns:
+            The queued job, or None when it was not queued.
+        """
+        with self._engine.begin() as conn:
+            item = self._item(conn, library_id, job.item_id)
+            if item is None or (job.type is JobType.GLB and not item.cutout):
+                return None
+            if self._active_jobs(conn, library_id, job.item_id, job.type):
+                return None
+            conn.execute(sa.insert(jobs).values(library_id=library_id, **job_values(job)))
+            self._sync_item(conn, job)
+            return job
 
     def delete_item(self, library_id: str, item_id: str, *, now_ms: int) -> Item | None:
         """Mark the item deleted (a tombstone) and cancel its active jobs.
@@ -367,12 +386,13 @@ class LibraryStore:
         return item_from_row(row) if row else None
 
     @staticmethod
-    def _active_jobs(conn: sa.Connection, library_id: str, item_id: str) -> list[Job]:
-        rows = conn.execute(
-            sa.select(jobs).where(
-                jobs.c.library_id == library_id, jobs.c.item_id == item_id, jobs.c.status.in_(_ACTIVE)
-            )
-        ).mappings()
+    def _active_jobs(conn: sa.Connection, library_id: str, item_id: str, job_type: JobType | None = None) -> list[Job]:
+        query = sa.select(jobs).where(
+            jobs.c.library_id == library_id, jobs.c.item_id == item_id, jobs.c.status.in_(_ACTIVE)
+        )
+        if job_type is not None:
+            query = query.where(jobs.c.type == job_type.value)
+        rows = conn.execute(query).mappings()
         return [job_from_row(row) for row in rows]
 
     @staticmethod

@@ -19,6 +19,7 @@ from email.policy import HTTP
 import numpy as np
 from PIL import Image
 
+from tests.stubs.lying_glb import lying_box_glb
 from tests.stubs.server import Reply, Request, StubServer
 
 JOB_PATH = re.compile(r"^/api/v1/jobs/([0-9a-f-]{36})(/result)?$")
@@ -215,7 +216,7 @@ class TrellisStub(StubServer):
 
     def _output(self, job: StubJob) -> bytes:
         if not job.result:
-            job.result = rembg_result(job.input_bytes) if job.job_type == "rembg" else b"glTF"
+            job.result = rembg_result(job.input_bytes) if job.job_type == "rembg" else lying_box_glb()
         return job.result
 
 

@@ -13,7 +13,7 @@ import pytest
 from home_editor.core.errors import BadInputError, TransientError
 from home_editor.core.models import Job, JobStatus, new_library_id
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.cutout_job import Outcome
+from home_editor.jobs.executors import Outcome
 from home_editor.jobs.runner import Runner
 from home_editor.settings import Settings
 from home_editor.store.async_store import AsyncLibraryStore

@@ -1,0 +1,79 @@
+"""`<model-viewer>` (Google, Apache-2.0) as a Reflex component, and the dialog that shows a model.
+
+The library is imported lazily in the browser (a static import touches `HTMLElement` during the
+production build's prerender and breaks it); `three` is listed because npm peers are not installed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import reflex as rx
+from reflex.constants.compiler import MemoizationDisposition, MemoizationMode
+from reflex.utils.imports import ImportVar
+
+from home_editor.state.viewer_state import ViewerState
+
+
+class ModelViewer(rx.Component):
+    """The `<model-viewer>` custom element."""
+
+    tag = "model-viewer"
+    _is_tag_in_global_scope: ClassVar[bool] = True
+    # Reflex 0.10 names a memoized component after its tag, and "model-viewer" is not a JS identifier.
+    _memoization_mode = MemoizationMode(disposition=MemoizationDisposition.NEVER)
+    lib_dependencies: list[str] = ["@google/model-viewer@4.4.0", "three@0.183.2"]  # noqa: RUF012
+
+    src: rx.Var[str]
+    alt: rx.Var[str]
+
+    def add_imports(self) -> dict[str, Any]:
+        """React's useEffect, for the lazy import."""
+        return {"react": ImportVar(tag="useEffect")}
+
+    def add_hooks(self) -> list[str]:
+        """Load the library in the browser only."""
+        return ['useEffect(() => { import("@google/model-viewer"); }, []);']
+
+
+def model_viewer_dialog() -> rx.Component:
+    """A dialog with the model, camera controls and auto-rotate, opened from a card."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(ViewerState.title),
+            rx.cond(
+                ViewerState.relief,
+                rx.dialog.description(
+                    "2.5D preview: an inflated silhouette made on this server, not a 3D reconstruction.",
+                    size="2",
+                    color_scheme="amber",
+                ),
+                rx.dialog.description("3D model from the Trellis API.", size="2", color_scheme="gray"),
+            ),
+            rx.cond(
+                ViewerState.src != "",
+                ModelViewer.create(
+                    src=ViewerState.src,
+                    alt=ViewerState.title,
+                    custom_attrs={
+                        "camera-controls": True,
+                        "auto-rotate": True,
+                        "shadow-intensity": "0.8",
+                        "exposure": "1.0",
+                        "data-testid": "model-viewer",
+                    },
+                    style={"width": "100%", "height": "60vh", "background_color": "#f4f4f5"},
+                ),
+            ),
+            rx.hstack(
+                rx.link("Download GLB", href=ViewerState.download_url, custom_attrs={"download": ""}),
+                rx.spacer(),
+                rx.dialog.close(rx.button("Close", variant="soft")),
+                width="100%",
+                align="center",
+            ),
+            max_width="900px",
+        ),
+        open=ViewerState.open,
+        on_open_change=ViewerState.set_open,
+    )

@@ -1,0 +1,115 @@
+"""What each job type does, behind one `JobExecutor`: `rembg` removes the background of the original
+(or reuses a twin's finished cutout), `glb` makes a 3D model from the cutout; both store their result
+under a new name and report it as an `Outcome`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+from PIL import Image
+
+from home_editor.core.errors import BadInputError
+from home_editor.core.layout import file_key, new_cutout_name, new_model_name
+from home_editor.core.models import Item, Job, JobType
+from home_editor.processing.base import Cutout, JobContext, Processor
+from home_editor.processing.pools import run_job_work
+from home_editor.storage.base import Storage
+from home_editor.store.async_store import AsyncLibraryStore
+
+MODEL_INPUT_SIDE = 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """A job's stored result: the file name and URL recorded on the item, a note, and every key written."""
+
+    name: str
+    url: str
+    note: str
+    keys: list[str]
+
+
+class JobExecutors:
+    """Runs any job type against the injected store, storage and processor."""
+
+    def __init__(self, store: AsyncLibraryStore, storage: Storage, processor: Processor) -> None:
+        self._store = store
+        self._storage = storage
+        self._processor = processor
+
+    async def run(self, library_id: str, job: Job, hooks: JobContext) -> Outcome:
+        """Do the job's work and store its result.
+
+        Raises:
+            BadInputError: The item is gone or lacks the job's input (never retried).
+        """
+        item = await self._store.item(library_id, job.item_id)
+        if item is None or not item.original:
+            raise BadInputError("The item no longer exists.")
+        if job.type is JobType.GLB:
+            return await self._model(library_id, item, hooks)
+        return await self._cutout(library_id, item, hooks)
+
+    async def cancel_remote(self, job: Job) -> None:
+        """Stop the provider's side of a cancelled job."""
+        if job.remote_id:
+            await self._processor.cancel_remote(job.remote_id)
+
+    async def discard(self, keys: list[str]) -> None:
+        """Remove files of a result that will not be recorded (the job was cancelled meanwhile)."""
+        try:
+            await self._storage.delete(keys)
+        except Exception:  # best effort: an orphan file is harmless
+            return
+
+    async def _cutout(self, library_id: str, item: Item, hooks: JobContext) -> Outcome:
+        cutout = await self._reuse_twin(library_id, item)
+        if cutout is None:
+
+            async def load_original() -> bytes:
+                return await self._storage.get(file_key(library_id, item.id, item.original))
+
+            cutout = await self._processor.remove_background(dataclasses.replace(hooks, load_image=load_original))
+        return await self._keep(library_id, item, new_cutout_name(), cutout.png, "image/png", cutout.note)
+
+    async def _model(self, library_id: str, item: Item, hooks: JobContext) -> Outcome:
+        if not item.cutout:
+            raise BadInputError("The 3D model is made from the cutout: remove the background first.")
+
+        async def load_cutout() -> bytes:
+            png = await self._storage.get(file_key(library_id, item.id, item.cutout))
+            return await run_job_work(_at_most, png, MODEL_INPUT_SIDE)
+
+        model = await self._processor.generate_model(dataclasses.replace(hooks, load_image=load_cutout))
+        name = new_model_name(relief=model.relief)
+        return await self._keep(library_id, item, name, model.glb, "model/gltf-binary", model.note)
+
+    async def _keep(self, library_id: str, item: Item, name: str, data: bytes, content_type: str, note: str) -> Outcome:
+        keys = [file_key(library_id, item.id, name)]
+        try:
+            url = await self._storage.put(keys[0], data, content_type=content_type)
+        except BaseException:
+            await self.discard(keys)
+            raise
+        return Outcome(name=name, url=url, note=note, keys=keys)
+
+    async def _reuse_twin(self, library_id: str, item: Item) -> Cutout | None:
+        """The same photo was dropped before and its cutout is done: copy it instead of processing."""
+        twin = await self._store.finished_twin(library_id, item.id)
+        if twin is None:
+            return None
+        png = await self._storage.get(file_key(library_id, twin.id, twin.cutout))
+        return Cutout(png=png, note=twin.cutout_note or f"Same photo as “{twin.name}”: its cutout was reused.")
+
+
+def _at_most(png: bytes, side: int) -> bytes:
+    """The PNG itself if it is small enough, else a copy shrunk to `side` on the long side."""
+    image = Image.open(io.BytesIO(png), formats=("PNG",))
+    if max(image.size) <= side:
+        return png
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
