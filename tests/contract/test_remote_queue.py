@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from home_editor.core.models import JobStatus, new_library_id
+from home_editor.core.models import JobStatus, JobType, new_library_id
+from home_editor.processing.glb import read_glb
 from home_editor.services import Services, build_services
 from home_editor.settings import Settings
 from tests.images import photo_bytes
@@ -180,3 +181,81 @@ async def test_a_failing_blob_store_refuses_the_upload_and_keeps_nothing(
         await services.library.add_upload(library, "chair.jpg", photo_bytes())
     assert (await services.library.snapshot(library)).items == [] and blob.blobs == {}
     await services.runner.shutdown()
+
+
+async def cut_out_first(services: Services) -> tuple[str, str]:
+    library, [item_id] = await upload_and_drain(services, photo_bytes())
+    return library, item_id
+
+
+async def test_a_3d_model_comes_from_the_trellis_endpoint_upright_and_stored_in_blob(
+    tmp_path: Path, blob: BlobStub
+) -> None:
+    trellis = TrellisStub(step_seconds=1.0).start()
+    try:
+        services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+        library, item_id = await cut_out_first(services)
+        messages = set()
+        assert await services.library.generate_model(library, item_id)
+        while (
+            job := next(j for j in (await services.library.snapshot(library)).jobs if j.type.value == "glb")
+        ).is_active:
+            messages.add(job.message)
+            await asyncio.sleep(0.2)
+        done = await services.library.store.item(library, item_id)
+        [submitted] = trellis.submissions("trellis")
+        assert submitted.query == {"seed": "1"}
+        cutout_path = done.urls[done.cutout].split("/public/")[1]
+        assert trellis.jobs == {} and submitted.body.count(blob.blobs[cutout_path][0][:64]) == 1  # the cutout went up
+        assert messages & {"Running inference...", "Extracting mesh...", "Loading TRELLIS model..."}
+        assert done.model_status is JobStatus.COMPLETED and done.model.startswith("model-")
+        stored, content_type = blob.blobs[done.urls[done.model].split("/public/")[1]]
+        assert content_type == "model/gltf-binary"
+        document, _ = read_glb(stored)
+        assert document["nodes"][document["scenes"][0]["nodes"][0]]["name"] == "upright"
+        await services.runner.shutdown()
+    finally:
+        trellis.stop()
+
+
+async def test_a_3d_job_re_attaches_after_a_restart_and_cancel_deletes_upstream(tmp_path: Path, blob: BlobStub) -> None:
+    trellis = TrellisStub(step_seconds=1.2).start()
+    try:
+        settings = remote_settings(tmp_path, trellis, blob)
+        first = services_for(tmp_path, settings)
+        library, item_id = await cut_out_first(first)
+        await first.library.generate_model(library, item_id)
+        while not trellis.submissions("trellis"):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        await first.runner.shutdown()
+        second = services_for(tmp_path, settings)
+        second.runner.wake(library)
+        await asyncio.wait_for(second.runner.until_idle(library), 60)
+        assert (await second.library.store.item(library, item_id)).model_status is JobStatus.COMPLETED
+        assert len(trellis.submissions("trellis")) == 1
+
+        await second.runner.shutdown()
+    finally:
+        trellis.stop()
+
+
+async def test_cancelling_a_3d_job_deletes_it_upstream(tmp_path: Path, blob: BlobStub) -> None:
+    trellis = TrellisStub(step_seconds=5).start()
+    try:
+        services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+        trellis.step_seconds = trellis.queue_seconds = 0.05  # quick cutout
+        library, item_id = await cut_out_first(services)
+        trellis.step_seconds = trellis.queue_seconds = 5  # a slow model
+        await services.library.generate_model(library, item_id)
+        while not trellis.submissions("trellis"):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        remote_id = next(job_id for job_id, job in trellis.jobs.items() if job.job_type == "trellis")
+        assert await services.library.cancel(library, item_id, JobType.GLB)
+        await asyncio.wait_for(services.runner.until_idle(library), 10)
+        assert trellis.calls("DELETE", f"/api/v1/jobs/{remote_id}")
+        assert (await services.library.store.item(library, item_id)).model_status is JobStatus.CANCELLED
+        await services.runner.shutdown()
+    finally:
+        trellis.stop()

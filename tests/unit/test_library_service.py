@@ -144,3 +144,24 @@ def test_keys_are_only_ever_app_made() -> None:
         with pytest.raises(StorageError):
             storage.path(bad)
     assert storage.path(file_key(new_library_id(), "abcdefghijkm", "original.jpg")).is_relative_to(Path("/tmp/x"))
+
+
+async def test_a_3d_model_is_made_from_the_cutout_and_generate_all_skips_finished_ones(services) -> None:
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    first = await services.library.add_upload(library, "chair.jpg", photo_bytes())
+    second = await services.library.add_upload(library, "lamp.png", photo_bytes("gradient", "box", 400, "PNG"))
+    await asyncio.wait_for(services.runner.until_idle(library), 20)
+    assert await services.library.generate_model(library, first.id)
+    await asyncio.wait_for(services.runner.until_idle(library), 20)
+    modelled = await services.library.store.item(library, first.id)
+    assert modelled.model_status is JobStatus.COMPLETED and modelled.model.startswith("relief-")
+    assert "2.5D preview" in modelled.model_note
+    glb = services.settings.media_dir / folder_for(library) / first.id / modelled.model
+    assert glb.read_bytes()[:4] == b"glTF" and modelled.urls[modelled.model].endswith(modelled.model)
+    assert await services.library.generate_all_models(library) == 1  # only the item without a model
+    await asyncio.wait_for(services.runner.until_idle(library), 20)
+    assert (await services.library.store.item(library, second.id)).model_status is JobStatus.COMPLETED
+    assert await services.library.generate_all_models(library) == 0
+    await services.library.delete(library, first.id)
+    assert not glb.exists()  # the model goes with its item

@@ -212,3 +212,32 @@ def test_mirror_upserts_never_overwrite_another_librarys_record(store: LibrarySt
     store.upsert_from_mirror(mine, [forged], [])
     assert store.item(theirs, victim.id).name == victim.name
     assert store.item(mine, victim.id) is None
+
+
+def test_a_users_click_is_claimed_before_waiting_batch_jobs(store: LibraryStore) -> None:
+    library = new_library_id()
+    batch = add(store, library, 4, priority=0, type=JobType.GLB)
+    assert [claim(store, library).id, claim(store, library).id] == [batch[0].id, batch[1].id]
+    clicked = store.retry(library, batch[3].item_id, JobType.GLB, new_job=job(item_id=batch[3].item_id, priority=20))
+    assert clicked is None  # still queued as batch work: nothing to retry
+    [cancelled] = store.cancel(library, batch[3].item_id, now_ms=NOW, job_type=JobType.GLB)
+    again = store.retry(library, batch[3].item_id, JobType.GLB, new_job=job(item_id=batch[3].item_id, priority=20))
+    assert again.priority == 20
+    for running in store.snapshot(library).jobs:
+        if running.status is JobStatus.PROCESSING:
+            store.complete(running.id, running.lease_token, now_ms=NOW + 1)
+    assert claim(store, library, now=NOW + 2).id == cancelled.id  # the click, before the older batch job
+    assert claim(store, library, now=NOW + 2).id == batch[2].id
+
+
+def test_a_model_needs_the_cutout_and_one_active_model_job_at_most(store: LibraryStore) -> None:
+    library = new_library_id()
+    store.ensure_library(library, NOW)
+    bare = item()
+    store.add_item(library, bare, None)
+    assert store.queue(library, job(item_id=bare.id, type=JobType.GLB)) is None  # no cutout yet
+    done = item(cutout="cutout-abcdefghijkm.png", cutout_status=JobStatus.COMPLETED)
+    store.add_item(library, done, None)
+    assert store.queue(library, job(item_id=done.id, type=JobType.GLB)) is not None
+    assert store.queue(library, job(item_id=done.id, type=JobType.GLB)) is None  # already queued
+    assert store.item(library, done.id).model_status is JobStatus.PENDING
