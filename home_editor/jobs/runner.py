@@ -27,9 +27,15 @@ from home_editor.store.async_store import AsyncLibraryStore
 logger = logging.getLogger(__name__)
 
 
+_last_ms = 0
+
+
 def now_ms() -> int:
-    """Wall-clock time in milliseconds (leases and back-offs are compared across processes)."""
-    return int(time.time() * 1000)
+    """Wall-clock time in milliseconds (leases and back-offs are compared across processes), strictly
+    increasing within the process so that records made in one go keep their order ("oldest first")."""
+    global _last_ms
+    _last_ms = max(int(time.time() * 1000), _last_ms + 1)
+    return _last_ms
 
 
 class JobExecutor(Protocol):

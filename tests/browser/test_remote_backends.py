@@ -159,3 +159,28 @@ def test_no_secret_reaches_the_browser(remote_app: AppServer, page: Page, images
     assert len(frames) > 5 and len(bundles) > 3  # the state deltas and the bundles were really captured
     for secret in (TRELLIS_KEY, BLOB_TOKEN, BLOB_TOKEN.rsplit("_", 1)[1]):
         assert secret not in everything
+
+
+def test_a_3d_model_from_the_api_shows_its_stages_and_opens_in_the_viewer(
+    remote_app: AppServer, stubs, page: Page, images: dict[str, Path]
+) -> None:
+    trellis, blob = stubs
+    before = len(trellis.submissions("trellis"))
+    open_app(page, remote_app)
+    page.set_input_files(DROP, [images["chair.jpg"]])
+    wait_for(page, all_completed(1), timeout=30, what="the cutout")
+    item = page.get_by_test_id("item-card")
+    item.get_by_test_id("generate-3d-button").click()
+    stages = ("Loading TRELLIS model...", "Running inference...", "Extracting mesh...", "Saving result...")
+    wait_for(page, lambda p: any(stage in p.inner_text("body") for stage in stages), what="a TRELLIS stage")
+    expect(item.get_by_test_id("model-status")).to_have_text("completed", timeout=30_000)
+    expect(item.get_by_text("2.5D preview")).to_have_count(0)  # a real reconstruction is not labelled 2.5D
+    glb_url = item.get_attribute("data-glb-url")
+    assert glb_url.startswith(f"{blob.url}/public/") and glb_url.split("/public/")[1] in blob.blobs
+    item.get_by_test_id("view-3d-button").click()
+    expect(page.get_by_test_id("model-viewer")).to_have_js_property("loaded", True, timeout=20_000)
+    assert submissions_since_type(trellis, "trellis", before) == 1
+
+
+def submissions_since_type(trellis: TrellisStub, job_type: str, start: int) -> int:
+    return len(trellis.submissions(job_type)[start:])

@@ -99,4 +99,5 @@ class BlobStub(StubServer):
             found = self.blobs.get(pathname)
         if found is None:
             return Reply(404, b"Not found", "text/plain")
-        return Reply(200, found[0], found[1], {"Cache-Control": "public, max-age=31536000"})
+        headers = {"Cache-Control": "public, max-age=31536000", "Access-Control-Allow-Origin": "*"}  # as Blob's CDN
+        return Reply(200, found[0], found[1], headers)

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from home_editor.core import mirror
-from home_editor.core.models import JobStatus, new_id
+from home_editor.core.models import JobStatus, JobType, new_id
 from tests.factories import item, job
 
 
@@ -24,20 +24,26 @@ def test_items_and_jobs_round_trip() -> None:
     ]
 
 
-def test_budget_is_under_400_bytes_per_item_with_its_job_for_1000_items() -> None:
+def test_budget_is_under_400_bytes_per_item_with_its_jobs_for_1000_items() -> None:
+    """Worst realistic case: a long camera file name, a cutout and a model, both jobs still kept."""
     items = [
         item(
             name=f"IMG_2024_{index:04d}_living-room-chair.jpg",
             cutout=f"cutout-{new_id()}.png",
             cutout_status=JobStatus.COMPLETED,
+            model=f"relief-{new_id()}.glb",
+            model_status=JobStatus.COMPLETED,
             created_ms=1_795_000_000_000 + index,
             updated_ms=1_795_000_000_000 + index,
         )
         for index in range(1000)
     ]
     jobs = [
-        job("C", item_id=i.id, progress=100, attempts=1, created_ms=i.created_ms, updated_ms=i.updated_ms)
+        job(
+            "C", item_id=i.id, type=job_type, progress=100, attempts=1, created_ms=i.created_ms, updated_ms=i.updated_ms
+        )
         for i in items
+        for job_type in (JobType.REMBG, JobType.GLB)
     ]
     total = len(mirror.encode_items(items).encode()) + len(mirror.encode_jobs(jobs).encode())
     assert total / 1000 <= 400
