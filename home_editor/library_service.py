@@ -125,7 +125,7 @@ class LibraryService:
             await self._remove_files(keys)
             raise
         self.hub.notify(library_id)
-        self.runner.wake(library_id)
+        self.runner.notice_new_work(library_id)
         return item
 
     async def open_library(self, library_id: str, mirror_items: Sequence[Item], mirror_jobs: Sequence[Job]) -> None:
@@ -176,7 +176,7 @@ class LibraryService:
         if await self.store.queue(library_id, job) is None:
             return False
         self.hub.notify(library_id)
-        self.runner.wake(library_id)
+        self.runner.notice_new_work(library_id)
         return True
 
     async def generate_all_models(self, library_id: str) -> int:
@@ -211,7 +211,7 @@ class LibraryService:
         if queued is None:
             return False
         self.hub.notify(library_id)
-        self.runner.wake(library_id)
+        self.runner.notice_new_work(library_id)
         return True
 
     async def delete(self, library_id: str, item_id: str) -> Item | None:
@@ -245,7 +245,7 @@ class LibraryService:
                     now = now_ms()
                     job = Job(id=new_id(), item_id=item.id, type=job_type, created_ms=now, updated_ms=now)
                     await self.store.queue(library_id, job)
-        self.runner.wake(library_id)
+        self.runner.notice_new_work(library_id)
 
     async def _remove_files(self, keys: list[str]) -> None:
         try:

@@ -14,6 +14,7 @@ from home_editor.jobs.runner import Runner
 from home_editor.library_service import LibraryService
 from home_editor.processing.base import Processor
 from home_editor.processing.local_processor import LocalProcessor
+from home_editor.processing.pools import warm_up
 from home_editor.processing.trellis_client import TrellisClient
 from home_editor.processing.trellis_processor import TrellisProcessor
 from home_editor.settings import Settings
@@ -53,6 +54,7 @@ def build_processor(settings: Settings, http: httpx.AsyncClient) -> Processor:
     """The Trellis API when it is configured, else the embedded local processor."""
     if settings.use_trellis:
         return TrellisProcessor(TrellisClient(http, base_url=settings.trellis_url, key=settings.trellis_key))
+    warm_up()
     return LocalProcessor(max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds)
 
 

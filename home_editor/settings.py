@@ -32,6 +32,7 @@ class Settings:
     media_dir: Path = Path("uploaded_files/home_editor")
     execution_log: Path | None = None
     local_delay_seconds: float = 0.0
+    wake_on_enqueue: bool = True
     trellis_url: str = ""
     trellis_key: str = dataclasses.field(default="", repr=False)
     blob_token: str = dataclasses.field(default="", repr=False)
@@ -90,6 +91,7 @@ class Settings:
             media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or cls.media_dir),
             execution_log=Path(log) if log else None,
             local_delay_seconds=read("LOCAL_DELAY_SECONDS", float, cls.local_delay_seconds, minimum=0),
+            wake_on_enqueue=env.get("HOME_EDITOR_WAKE_ON_ENQUEUE", "1").strip().lower() not in ("0", "false", "no"),
             **remote,
         )
 

@@ -31,6 +31,13 @@ def header() -> rx.Component:
             rx.text(LibraryState.backends, size="1", color_scheme="gray", custom_attrs={"data-testid": "backends"}),
             rx.spacer(),
             rx.button(
+                rx.cond(LibraryState.compact, "Larger cards", "Smaller cards"),
+                size="1",
+                variant="ghost",
+                on_click=LibraryState.toggle_compact,
+                custom_attrs={"data-testid": "density-toggle"},
+            ),
+            rx.button(
                 "Generate 3D for all",
                 size="1",
                 variant="soft",

@@ -17,7 +17,10 @@ def _thumbnail(card: rx.Var[Card]) -> rx.Component:
             alt=card.name,
             style=styles.THUMB_IMAGE,
             loading="lazy",
-            custom_attrs={"data-testid": "item-thumbnail"},
+            custom_attrs={
+                "data-testid": "item-thumbnail",
+                "decoding": "async",
+            },  # big cutouts decode off the main thread
         ),
         style={**styles.THUMB_FRAME, **styles.CHECKERBOARD},
     )

@@ -23,7 +23,11 @@ def index() -> rx.Component:
             ),
             rx.grid(
                 rx.foreach(LibraryState.cards, item_card),
-                columns=rx.breakpoints(initial="1", sm="2", md="3", lg="4"),
+                columns=rx.cond(
+                    LibraryState.compact,
+                    rx.breakpoints(initial="2", sm="3", md="5", lg="6"),
+                    rx.breakpoints(initial="1", sm="2", md="3", lg="4"),
+                ),
                 spacing="4",
                 width="100%",
                 custom_attrs={"data-testid": "item-grid"},

@@ -115,7 +115,7 @@ def encode_webp(image: Image.Image, *, quality: int = 80) -> bytes:
     return buffer.getvalue()
 
 
-def accept_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> AcceptedImage:
+def accept_upload(data: bytes, *, max_bytes: int, max_pixels: int, thumb_side: int = THUMB_SIDE) -> AcceptedImage:
     """Check an uploaded file and make its thumbnail; raise BadInputError with a user-facing reason.
 
     Args:
@@ -133,9 +133,10 @@ def accept_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> AcceptedIm
     image = open_image(data, max_pixels=max_pixels)
     image_format = image.format or ""
     width, height = image.size
-    _decode_fully(image, draft_side=THUMB_SIDE)
+    # JPEG DCT scaling down to ~90 % of the thumbnail side: a 12 MP photo decodes at 1/8 (500 px), not 1/4.
+    _decode_fully(image, draft_side=int(thumb_side * 0.9))
     thumb = to_standard_mode(image)
-    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    thumb.thumbnail((thumb_side, thumb_side))
     thumb = ImageOps.exif_transpose(thumb)  # after thumbnail(): cheap on the small image
     if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
         width, height = height, width

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 
 import numpy as np
@@ -56,7 +57,7 @@ class LocalProcessor:
         """The cutout of the job's image."""
         image = await context.load_image()
         await context.report(10, "Removing the background…")
-        result = await run_job_work(lambda: cut_out(image, max_pixels=self._max_pixels))
+        result = await run_job_work(functools.partial(cut_out, max_pixels=self._max_pixels), image)
         await self._pace(context.report)
         await context.report(90, "Saving the cutout…")
         return result

@@ -1,29 +1,60 @@
-"""Bounded thread pools for CPU work (Pillow, numpy and scipy release the GIL), never the event loop.
+"""Where CPU work runs, never on the event loop.
 
-Uploads get their own pool so a drop's thumbnails never wait behind running cutouts.
+- Processing (cutouts, 3D reliefs) runs in a pool of two *processes* (spawned): numpy and scipy hold the
+  GIL through much of the work, which made the page stutter when it ran in threads of the server. The
+  workers run at a lower CPU priority (nice 10), so on a small machine the web server and the browser
+  still get the CPU at once when they need it: processing takes whatever is left.
+- Upload intake (validation, thumbnails) runs in a small thread pool of its own, so a drop's thumbnails
+  never wait behind running cutouts (Pillow releases the GIL while decoding).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import multiprocessing
+import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
+PROCESSING_WORKERS = 2
+
+
+WORKER_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not every platform has nice()
+        os.nice(WORKER_NICENESS)
 
 
 @functools.cache
-def _pool(name: str, size: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"home-editor-{name}")
+def _processing_pool() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=PROCESSING_WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+    )
+
+
+@functools.cache
+def _upload_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="home-editor-uploads")
 
 
 async def run_job_work(function: Callable[..., T], *args: object) -> T:
-    """Run processing work (cutouts) on the job pool: two threads, one per concurrent job."""
-    return await asyncio.get_running_loop().run_in_executor(_pool("jobs", 2), functools.partial(function, *args))
+    """Run processing work in the process pool (`function` must be a module-level function)."""
+    return await asyncio.get_running_loop().run_in_executor(_processing_pool(), function, *args)
 
 
 async def run_upload_work(function: Callable[..., T], *args: object) -> T:
-    """Run intake work (validation, thumbnails) on the upload pool."""
-    return await asyncio.get_running_loop().run_in_executor(_pool("uploads", 2), functools.partial(function, *args))
+    """Run intake work on the upload thread pool."""
+    return await asyncio.get_running_loop().run_in_executor(_upload_pool(), functools.partial(function, *args))
+
+
+def warm_up() -> None:
+    """Start the processing workers now (spawning takes a second), so the first job does not wait."""
+    pool = _processing_pool()
+    for _ in range(PROCESSING_WORKERS):
+        pool.submit(abs, 0)

@@ -21,6 +21,8 @@ from home_editor.views import Card, Stats
 
 logger = logging.getLogger(__name__)
 UPLOAD_ID = "photos"
+LATE_PROGRESS_MS = 3_000
+STALLED_UPLOAD_MS = 30_000
 
 
 class LibraryState(rx.State):
@@ -38,8 +40,13 @@ class LibraryState(rx.State):
     backends: str = ""
     problem: str = ""
     ready: bool = False
+    compact: bool = False
     _library_id: str = ""
     _statuses: dict[str, str] = {}
+    _shown_digest: str = ""
+    _upload_handling: bool = False
+    _upload_ended_ms: int = 0
+    _upload_progress_ms: int = 0
 
     @rx.event(background=True)
     async def watch_library(self):
@@ -71,6 +78,7 @@ class LibraryState(rx.State):
             async with self:
                 toasts = show(self, snapshot, announce=announce)
                 self.ready = True
+                _end_stale_upload(self)
             for toast in toasts:
                 yield toast
             announce = True
@@ -83,33 +91,43 @@ class LibraryState(rx.State):
         services = get_services()
         library_id = _library_id(self)
         await services.library.store.ensure_library(library_id, now_ms())
-        self.uploading = True
-        received = []
-        for file in files:
-            name = clean_text(file.name or "", 80) or "image"
-            if file.size is not None and file.size > services.settings.max_upload_bytes:
-                yield rx.toast.error(f"“{name}” was not added: it is larger than {self.upload_limit_mb} MB.")
-            else:
-                received.append((name, await file.read()))
-        results = services.library.intake(library_id, received)
-        while (result := await results.get()) is not None:
-            if result.item is None:
-                yield rx.toast.error(f"“{result.name}” {result.problem}")
-                continue
-            for toast in show(self, await services.library.snapshot(library_id)):
-                yield toast
-            yield
-        self.uploading = False
-        self.upload_percent = 0
+        self.uploading, self._upload_handling = True, True
+        try:
+            received = []
+            for file in files:
+                name = clean_text(file.name or "", 80) or "image"
+                if file.size is not None and file.size > services.settings.max_upload_bytes:
+                    yield rx.toast.error(f"“{name}” was not added: it is larger than {self.upload_limit_mb} MB.")
+                else:
+                    received.append((name, await file.read()))
+            results = services.library.intake(library_id, received)
+            while (result := await results.get()) is not None:
+                if result.item is None:
+                    yield rx.toast.error(f"“{result.name}” {result.problem}")
+                    continue
+                for toast in show(self, await services.library.snapshot(library_id)):
+                    yield toast
+                yield
+        finally:
+            self.uploading, self._upload_handling, self.upload_percent = False, False, 0
+            self._upload_ended_ms = now_ms()
 
     @rx.event
     def upload_progressed(self, progress: dict[str, Any]):
         """Follow the browser's upload progress (the handler itself ends the upload state)."""
         value = progress.get("progress", 0)
         if not isinstance(value, int | float) or value >= 1:
-            return  # the bytes are sent; handle_upload takes over (a late event must not revive the bar)
+            return  # the bytes are sent; handle_upload takes over
+        if now_ms() - self._upload_ended_ms < LATE_PROGRESS_MS:
+            return  # progress events travel apart from the upload itself: a straggler must not revive the bar
         self.uploading = True
         self.upload_percent = round(float(value) * 100)
+        self._upload_progress_ms = now_ms()
+
+    @rx.event
+    def toggle_compact(self):
+        """Smaller cards, more per row (or back)."""
+        self.compact = not self.compact
 
     @rx.event
     async def cancel_item(self, item_id: str):
@@ -200,3 +218,10 @@ def _library_id(state: Any) -> str:
     if stored != state._library_id:
         state.library_key = state._library_id
     return state._library_id
+
+
+def _end_stale_upload(state: Any) -> None:
+    """Never leave the drop zone disabled: an upload whose request died (tab closed, network gone)
+    ends its "Uploading…" state once no progress has been seen for a while."""
+    if state.uploading and not state._upload_handling and now_ms() - state._upload_progress_ms > STALLED_UPLOAD_MS:
+        state.uploading, state.upload_percent = False, 0

@@ -3,6 +3,7 @@ work that just finished (module functions: they also run on a background task's 
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import reflex as rx
@@ -24,8 +25,10 @@ def show(state: Any, snapshot: Snapshot, *, announce: bool = True) -> list[Any]:
         snapshot: The library as the store has it.
         announce: False on a page's first view, so reopening a page does not repeat old news.
     """
-    state.cards = cards_for(snapshot, now_ms=now_ms())
-    state.stats = stats_for(snapshot)
+    cards, stats = cards_for(snapshot, now_ms=now_ms()), stats_for(snapshot)
+    digest = hashlib.blake2b(repr((cards, stats)).encode(), digest_size=12).hexdigest()
+    if state._shown_digest != digest:  # an unchanged view sends nothing, and the page does not re-render
+        state.cards, state.stats, state._shown_digest = cards, stats, digest
     items_text, jobs_text = encode_items(snapshot.items), encode_jobs(snapshot.jobs)
     if state.items_mirror != items_text:  # only real changes reach the browser's storage
         state.items_mirror = items_text

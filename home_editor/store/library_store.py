@@ -134,11 +134,20 @@ class LibraryStore:
     # ---- the queue ---------------------------------------------------------------------------
 
     def claim_next(self, library_id: str, *, token: str, now_ms: int, lease_ms: int, concurrency: int) -> Job | None:
-        """Atomically claim the library's best due pending job if fewer than `concurrency` run.
+        """Atomically claim the library's best due pending job if fewer than `concurrency` run."""
+        claimed = self.claim_due(library_id, tokens=[token], now_ms=now_ms, lease_ms=lease_ms, concurrency=concurrency)
+        return claimed[0] if claimed else None
+
+    def claim_due(
+        self, library_id: str, *, tokens: Sequence[str], now_ms: int, lease_ms: int, concurrency: int
+    ) -> list[Job]:
+        """Atomically claim the library's best due pending jobs (one per token) while fewer than
+        `concurrency` run, in one transaction.
 
         The library row is locked first (FOR UPDATE on Postgres; SQLite transactions are IMMEDIATE),
         so concurrent claimers of one library are serialised and the running count cannot be exceeded.
         """
+        claims: list[Job] = []
         with self._engine.begin() as conn:
             conn.execute(sa.select(libraries.c.id).where(libraries.c.id == library_id).with_for_update())
             active = [
@@ -147,12 +156,13 @@ class LibraryStore:
                     sa.select(jobs).where(jobs.c.library_id == library_id, jobs.c.status.in_(_ACTIVE))
                 ).mappings()
             ]
-            for job in scheduler.pick_claims(active, now_ms=now_ms, concurrency=concurrency):
+            picked = scheduler.pick_claims(active, now_ms=now_ms, concurrency=concurrency)
+            for job, token in zip(picked, tokens, strict=False):
                 claimed = scheduler.claimed(job, now_ms=now_ms, token=token, lease_ms=lease_ms)
                 if self._compare_and_set(conn, job, claimed):
                     self._sync_item(conn, claimed)
-                    return claimed
-            return None
+                    claims.append(claimed)
+        return claims
 
     def renew_lease(self, job_id: str, token: str, *, until_ms: int) -> bool:
         """Extend a running job's lease; False when the claim is gone (cancelled, or taken over)."""

@@ -109,6 +109,7 @@ def _make_sqlite_transactions_immediate(engine: sa.Engine) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash never corrupts; fsync per checkpoint
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

@@ -117,6 +117,12 @@ class AppServer:
         _wait_port_free(self.port)
 
     @property
+    def pid(self) -> int:
+        """The app's main process (its workers are its children)."""
+        assert self._process is not None
+        return self._process.pid
+
+    @property
     def store(self) -> LibraryStore:
         """The app's database, read directly (the server's truth)."""
         if self._store is None:

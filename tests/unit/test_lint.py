@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-TARGETS = ["home_editor", "tests", "rxconfig.py"]
+TARGETS = ["home_editor", "tests", "bench", "rxconfig.py"]
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess[str]:

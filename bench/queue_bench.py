@@ -1,0 +1,94 @@
+"""Metrics 1, 1b and 2: the runner's pick-up latency (wake-up vs. the original's 2 s polling, same run)
+and the makespan of 20 × 300 ms jobs at concurrency 2. A real SQLite store; executors that do nothing
+(or sleep) stand in for processing, so only the queue is measured."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+import tempfile
+import time
+from pathlib import Path
+
+from home_editor.core.models import Item, Job, JobType, new_id, new_library_id
+from home_editor.jobs.changes import ChangeHub
+from home_editor.jobs.executors import Outcome
+from home_editor.jobs.runner import Runner, now_ms
+from home_editor.settings import Settings
+from home_editor.store.async_store import AsyncLibraryStore
+from home_editor.store.library_store import LibraryStore
+from home_editor.store.schema import create_engine
+
+
+class TimedExecutor:
+    """Records when each job started; sleeps `seconds` to stand for the work."""
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        self.seconds = seconds
+        self.started: dict[str, float] = {}
+        self.ended: dict[str, float] = {}
+        self.events: dict[str, asyncio.Event] = {}
+
+    async def run(self, library_id: str, job: Job, hooks: object) -> Outcome:
+        self.started[job.id] = time.perf_counter()
+        self.events.setdefault(job.id, asyncio.Event()).set()
+        if self.seconds:
+            await asyncio.sleep(self.seconds)
+        self.ended[job.id] = time.perf_counter()
+        return Outcome(name=f"cutout-{new_id()}.png", url="u", note="", keys=[])
+
+    async def discard(self, keys: list[str]) -> None:
+        return None
+
+    async def cancel_remote(self, job: Job) -> None:
+        return None
+
+
+async def _setup(folder: Path, **settings: object) -> tuple[AsyncLibraryStore, Runner, TimedExecutor, str]:
+    store = AsyncLibraryStore(LibraryStore(create_engine(f"sqlite:///{folder / 'bench.db'}")))
+    executor = TimedExecutor(float(settings.pop("work_seconds", 0.0)))
+    runner = Runner(store, executor, ChangeHub(), settings=dataclasses.replace(Settings(), **settings))
+    library = new_library_id()
+    await store.ensure_library(library, now_ms())
+    return store, runner, executor, library
+
+
+async def _enqueue(store: AsyncLibraryStore, library: str) -> Job:
+    now = now_ms()
+    item = Item(id=new_id(), name="bench.jpg", created_ms=now, updated_ms=now, original="original.jpg")
+    job = Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now)
+    await store.add_item(library, item, job)
+    return job
+
+
+async def pickup_latencies(count: int, *, wake_on_enqueue: bool) -> list[float]:
+    """Queue jobs one by one, each with a free slot; milliseconds from queuing to the job starting."""
+    with tempfile.TemporaryDirectory() as folder:
+        store, runner, executor, library = await _setup(Path(folder), wake_on_enqueue=wake_on_enqueue)
+        latencies = []
+        for _ in range(count):
+            started = time.perf_counter()
+            job = await _enqueue(store, library)
+            runner.notice_new_work(library)
+            await asyncio.wait_for(executor.events.setdefault(job.id, asyncio.Event()).wait(), 30)
+            latencies.append((executor.started[job.id] - started) * 1000)
+            while runner.running_count(library):
+                await asyncio.sleep(0.001)
+        await runner.shutdown()
+        return latencies
+
+
+async def makespan(jobs: int = 20, seconds: float = 0.3, concurrency: int = 2) -> dict[str, float]:
+    """Queue `jobs` jobs of `seconds` each at once; the time until the last ends, over the ideal."""
+    with tempfile.TemporaryDirectory() as folder:
+        store, runner, executor, library = await _setup(Path(folder), work_seconds=seconds, concurrency=concurrency)
+        started = time.perf_counter()
+        for _ in range(jobs):
+            await _enqueue(store, library)
+        runner.notice_new_work(library)
+        await asyncio.wait_for(runner.until_idle(library), 120)
+        elapsed = max(executor.ended.values()) - started
+        await runner.shutdown()
+        ideal = math.ceil(jobs / concurrency) * seconds
+        return {"seconds": elapsed, "ideal": ideal, "ratio": elapsed / ideal}

@@ -1,0 +1,68 @@
+"""Runs every benchmark in one go, prints a table, and writes bench/results/latest.json and BENCHMARKS.md.
+
+python -m bench.run            # the full run (about 6 minutes)
+python -m bench.run --quick    # fewer repetitions, for a smoke check
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from pathlib import Path
+
+from bench.browser_bench import run_browser_metrics
+from bench.processing_bench import processing_times
+from bench.queue_bench import makespan, pickup_latencies
+from bench.report import rows_for, write_markdown
+from bench.stats import machine, summary
+from bench.trellis_bench import status_calls_per_minute
+
+ROOT = Path(__file__).parents[1]
+
+
+async def _queue_metrics(count: int) -> dict[str, object]:
+    woken = await pickup_latencies(count, wake_on_enqueue=True)
+    polled = await pickup_latencies(count, wake_on_enqueue=False)
+    return {"pickup_wake_ms": summary(woken), "pickup_poll_ms": summary(polled), "makespan": await makespan()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (not for the record)")
+    args = parser.parse_args()
+    started = time.time()
+    results: dict[str, object] = {"machine": machine(), "quick": args.quick}
+    print("queue…", flush=True)
+    results |= asyncio.run(_queue_metrics(20 if args.quick else 100))
+    print("processing…", flush=True)
+    results["processing_s"] = {
+        name: summary(values) for name, values in processing_times(3 if args.quick else 10).items()
+    }
+    print("browser…", flush=True)
+    browser = run_browser_metrics(quick=args.quick)
+    results["drop_to_thumbnail_ms"] = summary(browser.pop("drop_to_thumbnail_ms"))
+    lag = browser.pop("lag_ms")
+    results["lag_ms"] = {
+        "idle": summary(lag["idle"]),
+        "busy": summary(lag["busy"]),
+        "processing_seen": lag["processing_seen"][0],
+    }
+    results |= browser
+    print("trellis polling…", flush=True)
+    results["trellis_status"] = asyncio.run(status_calls_per_minute(20.0 if args.quick else 60.0))
+    results["duration_s"] = time.time() - started
+    rows = rows_for(results)
+    width = max(len(row[0]) for row in rows)
+    for name, value, target, verdict in rows:
+        print(f"{name:<{width}}  {value:<34} {target:<22} {verdict}")
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    if not args.quick:
+        write_markdown(ROOT / "BENCHMARKS.md", results, rows)
+
+
+if __name__ == "__main__":
+    main()
