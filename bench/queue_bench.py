@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
+import random
 import tempfile
 import time
 from pathlib import Path
@@ -63,11 +64,14 @@ async def _enqueue(store: AsyncLibraryStore, library: str) -> Job:
 
 
 async def pickup_latencies(count: int, *, wake_on_enqueue: bool) -> list[float]:
-    """Queue jobs one by one, each with a free slot; milliseconds from queuing to the job starting."""
+    """Queue jobs one by one, each with a free slot, at random moments (so a poll's phase plays no
+    favourite); milliseconds from queuing to the job starting."""
+    rng = random.Random(7)
     with tempfile.TemporaryDirectory() as folder:
         store, runner, executor, library = await _setup(Path(folder), wake_on_enqueue=wake_on_enqueue)
         latencies = []
         for _ in range(count):
+            await asyncio.sleep(rng.uniform(0, 2.0))
             started = time.perf_counter()
             job = await _enqueue(store, library)
             runner.notice_new_work(library)

@@ -53,9 +53,9 @@ def write_markdown(path: Path, results: dict, rows: list[Row]) -> None:
         lines.append(f"| {number} | {label} | {value} | {target} | {verdict} |")
     lines += [
         "",
-        "How each is measured: 1/1b, 100 jobs queued one by one against an executor that does nothing, real",
-        "SQLite store, timestamps from the runner (1b: `HOME_EDITOR_WAKE_ON_ENQUEUE=0`, the original's 2 s",
-        "polling); 2, 20 jobs of 300 ms queued at once; 3, ten ~4 MB JPEGs dropped one by one in Chromium,",
+        "How each is measured: 1/1b, 100 jobs queued one by one at random moments against an executor that",
+        "does nothing, real SQLite store, timestamps from the runner (1b: `HOME_EDITOR_WAKE_ON_ENQUEUE=0`, the",
+        "original's 2 s polling, in the same run); 2, 20 jobs of 300 ms queued at once; 3, ten ~4 MB JPEGs dropped one by one in Chromium,",
         "from the file input's change event to the new thumbnail's `load` event; 4, a click on the density",
         "toggle until the page shows the new state, repeated while local cutouts of 12 MP photos run two at a",
         "time; 5, a library of 1,000 items with a finished job each, read from the browser's localStorage;",
