@@ -16,4 +16,6 @@ if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# A full run (no arguments) also regenerates RELIABILITY.md from the reliability-marked tests.
+if [ "$#" -eq 0 ]; then export HOME_EDITOR_WRITE_RELIABILITY=1; fi
 exec "$PYTHON" -m pytest "$@"

@@ -1,0 +1,72 @@
+"""Collects the outcome of every test marked `reliability` and writes RELIABILITY.md from it at the end
+of a full run (scripts/test.sh sets HOME_EDITOR_WRITE_RELIABILITY=1), so the report is never hand-written."""
+
+from __future__ import annotations
+
+import collections
+import datetime
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+REPORT = ROOT / "RELIABILITY.md"
+GROUPS = {
+    "F": "Faults",
+    "B": "Bad input (each refused file gets a message naming it and the reason; nothing is stored)",
+    "S": "Security",
+}
+_results: dict[str, dict] = {}
+
+
+def record(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Keep the outcome of a reliability test (a failure in any phase counts)."""
+    marker = item.get_closest_marker("reliability")
+    if marker is None:
+        return
+    entry = _results.setdefault(
+        item.nodeid,
+        {"scenario": marker.args[0], "promise": marker.args[1], "outcome": "passed", "seconds": 0.0},
+    )
+    entry["seconds"] += report.duration
+    if report.failed:
+        entry["outcome"] = "failed"
+    elif report.skipped and entry["outcome"] == "passed":
+        entry["outcome"] = "skipped"
+
+
+def write(session: pytest.Session) -> None:
+    """Write RELIABILITY.md when asked to and when reliability tests ran."""
+    if os.environ.get("HOME_EDITOR_WRITE_RELIABILITY") != "1" or not _results:
+        return
+    scenarios: dict[str, list[tuple[str, dict]]] = collections.defaultdict(list)
+    for nodeid, entry in _results.items():
+        scenarios[entry["scenario"]].append((nodeid, entry))
+    passed = sum(entry["outcome"] == "passed" for entry in _results.values())
+    lines = [
+        "# Reliability",
+        "",
+        f"Generated from the test run of {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC by "
+        "`scripts/test.sh` (tests marked `reliability`); do not edit by hand.",
+        "",
+        f"**{passed} of {len(_results)} checks passed** in {len(scenarios)} scenarios.",
+        "",
+    ]
+    for prefix, title in GROUPS.items():
+        lines += [f"## {title}", "", "| scenario | what is promised | result | test |", "|---|---|---|---|"]
+        for scenario in sorted((s for s in scenarios if s.startswith(prefix)), key=_natural):
+            for nodeid, entry in scenarios[scenario]:
+                result = (
+                    f"{'✅' if entry['outcome'] == 'passed' else '❌'} {entry['outcome']} ({entry['seconds']:.1f} s)"
+                )
+                test = nodeid.split("::", 1)[1].replace("|", "\\\\|")
+                lines.append(f"| {scenario} | {entry['promise']} | {result} | `{test}` |")
+        lines.append("")
+    REPORT.write_text("\n".join(lines))
+
+
+def _natural(scenario: str) -> tuple:
+    head, _, tail = scenario.partition(" ")
+    number = "".join(ch for ch in head if ch.isdigit())
+    return (int(number) if number else 0, head, tail)
