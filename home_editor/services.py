@@ -53,7 +53,9 @@ class Services:
 def build_processor(settings: Settings, http: httpx.AsyncClient) -> Processor:
     """The Trellis API when it is configured, else the embedded local processor."""
     if settings.use_trellis:
-        return TrellisProcessor(TrellisClient(http, base_url=settings.trellis_url, key=settings.trellis_key))
+        timeout = httpx.Timeout(settings.trellis_timeout_seconds, connect=min(10.0, settings.trellis_timeout_seconds))
+        client = TrellisClient(http, base_url=settings.trellis_url, key=settings.trellis_key, timeout=timeout)
+        return TrellisProcessor(client)
     warm_up()
     return LocalProcessor(max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds)
 

@@ -38,6 +38,7 @@ class Settings:
     blob_token: str = dataclasses.field(default="", repr=False)
     blob_api_url: str = DEFAULT_BLOB_API_URL
     blob_api_version: str = "12"
+    trellis_timeout_seconds: float = 30.0
     problems: tuple[str, ...] = ()
 
     @property
@@ -91,6 +92,7 @@ class Settings:
             media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or cls.media_dir),
             execution_log=Path(log) if log else None,
             local_delay_seconds=read("LOCAL_DELAY_SECONDS", float, cls.local_delay_seconds, minimum=0),
+            trellis_timeout_seconds=read("TRELLIS_TIMEOUT_SECONDS", float, cls.trellis_timeout_seconds, minimum=0.1),
             wake_on_enqueue=env.get("HOME_EDITOR_WAKE_ON_ENQUEUE", "1").strip().lower() not in ("0", "false", "no"),
             **remote,
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from PIL import Image
 
@@ -17,6 +18,7 @@ from home_editor.processing.glb import stand_upright
 from home_editor.processing.rate_limit import RateLimiter
 from home_editor.processing.trellis_client import RemoteJobGone, RemoteStatus, TrellisClient
 
+T = TypeVar("T")
 DEFAULT_SEED = 1
 STATUS_ERRORS_TOLERATED = 3  # consecutive transient errors while following a job before the attempt fails
 
@@ -46,7 +48,7 @@ class TrellisProcessor:
             return await self._client.submit_rembg(image, "photo")
 
         png, remote_id = await self._run(context, submit, "remove the background")
-        _check_png(png)
+        await self._checked(context, remote_id, _check_png, png)
         await self._client.delete(remote_id)  # copied into our storage next; the API keeps records forever
         return Cutout(png=png)
 
@@ -57,9 +59,19 @@ class TrellisProcessor:
             return await self._client.submit_trellis(cutout, "cutout", seed=self._seed)
 
         glb, remote_id = await self._run(context, submit, "make a 3D model")
-        upright = stand_upright(glb)  # TRELLIS exports lie on their back; also checks it is a GLB
+        upright = await self._checked(context, remote_id, stand_upright, glb)  # TRELLIS models lie on their back
         await self._client.delete(remote_id)
         return Model3D(glb=upright)
+
+    async def _checked(self, context: JobContext, remote_id: str, check: Callable[[bytes], T], data: bytes) -> T:
+        """Check a downloaded result; a broken one is dropped upstream and forgotten, so the next attempt
+        submits again instead of downloading the same broken file."""
+        try:
+            return check(data)
+        except TransientError:
+            await self._client.delete(remote_id)
+            await context.remember_remote_id("")
+            raise
 
     async def _run(
         self, context: JobContext, submit: Callable[[bytes], Awaitable[str]], what: str
@@ -122,9 +134,10 @@ class TrellisProcessor:
             await asyncio.sleep(wait)
 
 
-def _check_png(data: bytes) -> None:
+def _check_png(data: bytes) -> bytes:
     try:
         with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
             image.verify()
     except Exception as error:
         raise TransientError("The Trellis API returned a result that is not a PNG image.") from error
+    return data
