@@ -33,8 +33,16 @@ def _load_env_files() -> None:
         load_dotenv(Path(__file__).parent / name, override=False)
 
 
+def _tolerate_oversized_browser_storage() -> None:
+    """Let a page connect even when its localStorage was stuffed (Chromium allows ~5 M characters per
+    origin): with Reflex's default 1 MB limit such a page would never connect. The app itself then
+    decodes the oversized mirror as empty and writes a small one from the server's copy."""
+    os.environ.setdefault("REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE", str(12_000_000))
+
+
 _use_wheel_nodejs()
 _load_env_files()
+_tolerate_oversized_browser_storage()
 
 config = rx.Config(
     app_name="home_editor",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.browser.app_server import AppServer
+from tests.stubs.blob_stub import BlobStub
+from tests.stubs.trellis_stub import TrellisStub
 
 
 def _chromium() -> str | None:
@@ -63,3 +66,37 @@ def images(tmp_path: Path) -> dict[str, Path]:
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     return {name: tmp_path / name for name in files}
+
+
+TRELLIS_KEY = f"trellis-key-{secrets.token_hex(8)}"
+BLOB_TOKEN = f"vercel_blob_rw_teststore_{secrets.token_hex(12)}"
+
+
+@pytest.fixture(scope="session")
+def stubs() -> Iterator[tuple[TrellisStub, BlobStub]]:
+    """Loopback stand-ins for the Trellis API and Vercel Blob, shared by the remote-backend tests."""
+    trellis = TrellisStub(keys=(TRELLIS_KEY,), step_seconds=1.0).start()
+    blob = BlobStub(token=BLOB_TOKEN).start()
+    yield trellis, blob
+    trellis.stop()
+    blob.stop()
+
+
+@pytest.fixture(scope="session")
+def remote_app(tmp_path_factory: pytest.TempPathFactory, stubs) -> Iterator[AppServer]:
+    """The app configured for both stubs (its own frontend build: it runs beside the local one)."""
+    trellis, blob = stubs
+    server = AppServer(
+        tmp_path_factory.mktemp("remote-app"),
+        own_web_dir=True,
+        TRELLIS_API_URL=trellis.url,
+        TRELLIS_API_KEY=TRELLIS_KEY,
+        BLOB_READ_WRITE_TOKEN=BLOB_TOKEN,
+        VERCEL_BLOB_API_URL=blob.api_url,
+        HOME_EDITOR_RETRY_BASE_SECONDS="0.5",
+        HOME_EDITOR_LEASE_SECONDS="4",
+        HOME_EDITOR_POLL_SECONDS="1",
+    )
+    server.start()
+    yield server
+    server.stop()

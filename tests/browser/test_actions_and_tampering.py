@@ -37,6 +37,7 @@ def test_cancel_retry_and_delete_from_the_card(app: AppServer, page: Page, image
     assert statuses(page) == {}  # deleted stays deleted
 
 
+@pytest.mark.reliability("F7 garbage JSON and a wrong version in the mirror", "the server copy wins and rewrites it")
 def test_garbage_in_the_mirror_is_repaired_from_the_server(
     app: AppServer, context: BrowserContext, images: dict[str, Path]
 ) -> None:
@@ -58,6 +59,9 @@ def test_garbage_in_the_mirror_is_repaired_from_the_server(
     assert stored["library"] == library and len(stored["items"]) == 2 and len(stored["jobs"]) == 2
 
 
+@pytest.mark.reliability(
+    "F7 forged items (foreign URLs, file://, negative progress)", "nothing adopted without its own files"
+)
 def test_forged_items_pointing_elsewhere_are_ignored_and_never_fetched(app: AppServer, context: BrowserContext) -> None:
     page = open_app(context.new_page(), app)
     forged = {
@@ -87,6 +91,7 @@ def test_forged_items_pointing_elsewhere_are_ignored_and_never_fetched(app: AppS
     assert local_storage(page)["items"] == []
 
 
+@pytest.mark.reliability("F7 garbled library id", "replaced; a new tab starts a fresh library")
 def test_a_garbled_library_id_is_replaced(
     app: AppServer, browser: Browser, context: BrowserContext, images: dict[str, Path]
 ) -> None:
@@ -107,6 +112,7 @@ def test_a_garbled_library_id_is_replaced(
     other.close()
 
 
+@pytest.mark.reliability("B over the byte cap, in the browser", "refused before upload with a toast naming the file")
 def test_a_file_over_the_size_cap_is_named_in_a_toast(
     app: AppServer, page: Page, images: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -58,6 +58,7 @@ def test_a_dropped_photos_show_at_once_then_become_cutouts(app: AppServer, page:
     assert_each_job_ran_once(app, page)
 
 
+@pytest.mark.reliability("F1 reloads during processing", "same items, all complete, each job run once")
 def test_b_reload_during_processing_keeps_everything_and_runs_each_job_once(
     app: AppServer, page: Page, images: dict[str, Path]
 ) -> None:
@@ -74,6 +75,7 @@ def test_b_reload_during_processing_keeps_everything_and_runs_each_job_once(
     assert_each_job_ran_once(app, page)
 
 
+@pytest.mark.reliability("F2 tab closed mid-job", "results present when reopened; no re-run")
 def test_c_closing_the_page_mid_job_does_not_stop_or_repeat_it(
     app: AppServer, context: BrowserContext, images: dict[str, Path]
 ) -> None:
@@ -91,6 +93,7 @@ def test_c_closing_the_page_mid_job_does_not_stop_or_repeat_it(
     assert_each_job_ran_once(app, later)
 
 
+@pytest.mark.reliability("F3 two tabs, live", "both tabs see every upload without reloading; each job once")
 def test_d_two_tabs_both_see_every_upload_and_no_job_runs_twice(
     app: AppServer, context: BrowserContext, images: dict[str, Path]
 ) -> None:
@@ -117,6 +120,9 @@ def test_e_a_text_file_named_png_is_refused_by_name_and_the_other_file_proceeds(
     assert len(local_storage(page)["items"]) == 1
 
 
+@pytest.mark.reliability(
+    "F4 server killed (SIGKILL) mid-job, local", "nothing lost; interrupted local jobs re-run once; page reconnects"
+)
 def test_f_a_server_restart_mid_job_loses_nothing_and_the_job_completes(
     app: AppServer, page: Page, images: dict[str, Path]
 ) -> None:
@@ -137,6 +143,7 @@ def test_f_a_server_restart_mid_job_loses_nothing_and_the_job_completes(
     assert {job.id: runs[job.id] for job in jobs} == {job.id: 2 if job.id in interrupted else 1 for job in jobs}
 
 
+@pytest.mark.reliability("F2 tab closed right after a drop", "every file the server received is kept")
 def test_closing_the_tab_right_after_a_drop_keeps_every_received_file(
     app: AppServer, context: BrowserContext, tmp_path: Path
 ) -> None:
@@ -158,6 +165,7 @@ def test_closing_the_tab_right_after_a_drop_keeps_every_received_file(
     assert sorted(item.name for item in app.store.snapshot(library).items) == [f"photo-{i}.jpg" for i in range(6)]
 
 
+@pytest.mark.reliability("F4 server killed, no tab open", "the start-up sweep finishes the queue alone")
 def test_a_restart_with_no_tab_open_still_finishes_the_queue(
     app: AppServer, context: BrowserContext, images: dict[str, Path]
 ) -> None:

@@ -3,9 +3,7 @@ speak their documented contracts; everything else is the real app."""
 
 from __future__ import annotations
 
-import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,42 +12,12 @@ from playwright.sync_api import Page, expect
 
 from home_editor.core.models import JobStatus
 from tests.browser.app_server import AppServer
+from tests.browser.conftest import BLOB_TOKEN, TRELLIS_KEY
 from tests.browser.helpers import DROP, all_completed, local_storage, open_app, statuses, wait_for
-from tests.stubs.blob_stub import BlobStub
 from tests.stubs.server import Fault
 from tests.stubs.trellis_stub import TrellisStub
 
 pytestmark = pytest.mark.browser
-TRELLIS_KEY = f"trellis-key-{secrets.token_hex(8)}"
-BLOB_TOKEN = f"vercel_blob_rw_teststore_{secrets.token_hex(12)}"
-
-
-@pytest.fixture(scope="module")
-def stubs() -> Iterator[tuple[TrellisStub, BlobStub]]:
-    trellis = TrellisStub(keys=(TRELLIS_KEY,), step_seconds=1.0).start()
-    blob = BlobStub(token=BLOB_TOKEN).start()
-    yield trellis, blob
-    trellis.stop()
-    blob.stop()
-
-
-@pytest.fixture(scope="module")
-def remote_app(tmp_path_factory: pytest.TempPathFactory, stubs) -> Iterator[AppServer]:
-    trellis, blob = stubs
-    server = AppServer(
-        tmp_path_factory.mktemp("remote-app"),
-        own_web_dir=True,
-        TRELLIS_API_URL=trellis.url,
-        TRELLIS_API_KEY=TRELLIS_KEY,
-        BLOB_READ_WRITE_TOKEN=BLOB_TOKEN,
-        VERCEL_BLOB_API_URL=blob.api_url,
-        HOME_EDITOR_RETRY_BASE_SECONDS="0.5",
-        HOME_EDITOR_LEASE_SECONDS="4",
-        HOME_EDITOR_POLL_SECONDS="1",
-    )
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +55,9 @@ def test_a_photo_is_cut_out_by_the_api_and_stored_in_blob(
     assert submissions_since(trellis, before) == 1
 
 
+@pytest.mark.reliability(
+    "F4 server killed (SIGKILL) mid-job, remote", "re-attached: the stub sees one submission, no attempt used"
+)
 def test_reloads_and_a_restart_re_attach_to_the_remote_job_never_resubmit(
     remote_app: AppServer, stubs, page: Page, images: dict[str, Path]
 ) -> None:
@@ -104,6 +75,7 @@ def test_reloads_and_a_restart_re_attach_to_the_remote_job_never_resubmit(
     assert only_job(remote_app, page).attempts == 1
 
 
+@pytest.mark.reliability("S a rejected key is reported, not retried", "failed after 1 attempt with the key error")
 def test_a_rejected_key_fails_the_job_at_once_and_says_so(
     remote_app: AppServer, stubs, page: Page, images: dict[str, Path]
 ) -> None:
@@ -142,6 +114,9 @@ def test_429_is_waited_out_without_using_an_attempt(
     assert only_job(remote_app, page).attempts == 1
 
 
+@pytest.mark.reliability(
+    "S no secret reaches the browser", "keys absent from page HTML, JS bundles, state deltas and localStorage"
+)
 def test_no_secret_reaches_the_browser(remote_app: AppServer, page: Page, images: dict[str, Path]) -> None:
     frames: list[str] = []
     scripts: list[str] = []

@@ -92,3 +92,31 @@ async def test_remote_fault_ends_in_the_documented_state(
     assert case.error in job.error
     if case.submissions is not None:
         assert len(stub.submissions()) == case.submissions
+
+
+@pytest.mark.reliability("F5 a 3D result that is not a GLB", "failed after 3 attempts, each a new submission")
+async def test_a_3d_result_that_is_not_a_glb(tmp_path: Path) -> None:
+    stub = TrellisStub(step_seconds=0.05).start()
+    try:
+        settings = Settings.from_env(
+            {
+                "TRELLIS_API_URL": stub.url,
+                "TRELLIS_API_KEY": "test-trellis-key",
+                "HOME_EDITOR_MEDIA_DIR": str(tmp_path / "media"),
+                "HOME_EDITOR_RETRY_BASE_SECONDS": "0.2",
+            }
+        )
+        services = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
+        library = new_library_id()
+        await services.library.store.ensure_library(library, 0)
+        item = await services.library.add_upload(library, "chair.jpg", photo_bytes())
+        await asyncio.wait_for(services.runner.until_idle(library), 60)
+        stub.next_results.extend([b"glTF but not really"] * 3)
+        await services.library.generate_model(library, item.id)
+        await asyncio.wait_for(services.runner.until_idle(library), 60)
+        model = next(job for job in (await services.library.snapshot(library)).jobs if job.type is JobType.GLB)
+        await services.runner.shutdown()
+    finally:
+        stub.stop()
+    assert (model.status, model.attempts) == (JobStatus.FAILED, 3) and "not a valid GLB" in model.error
+    assert len(stub.submissions("trellis")) == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from home_editor.media_route import media_app
@@ -19,6 +20,7 @@ def client(tmp_path: Path) -> TestClient:
     return TestClient(media_app(lambda: tmp_path))
 
 
+@pytest.mark.reliability("S files are served safely", "fixed content type per suffix, nosniff, sandbox CSP")
 def test_files_are_served_inline_with_nosniff_and_a_fixed_type(tmp_path: Path) -> None:
     response = client(tmp_path).get(f"/media/{KEY}")
     assert response.status_code == 200
@@ -33,6 +35,9 @@ def test_download_asks_for_an_attachment(tmp_path: Path) -> None:
     assert response.headers["content-disposition"].startswith("attachment")
 
 
+@pytest.mark.reliability(
+    "S uploaded names never become paths", "only app-made keys are served; ../ and .svg/.html are 404"
+)
 def test_anything_but_an_app_made_key_is_not_found(tmp_path: Path) -> None:
     web = client(tmp_path)
     for path in ["secret.txt", "../secret.txt", "%2e%2e/secret.txt", KEY.replace(".png", ".svg"), "a/b/c.html"]:

@@ -55,6 +55,7 @@ def test_the_mirror_never_holds_image_bytes_or_urls() -> None:
     assert "http" not in text and "base64" not in text and "/" not in text
 
 
+@pytest.mark.reliability("F7 garbage, wrong version, oversized mirror", "decodes to empty, never a crash")
 @pytest.mark.parametrize(
     "raw",
     [
@@ -125,6 +126,7 @@ def test_rows_with_forged_ids_are_skipped(bad_id: object) -> None:
     assert mirror.decode_items(json.dumps({"v": 1, "items": [_row(id=bad_id)]})) == []
 
 
+@pytest.mark.reliability("F7 negative progress, unknown statuses", "clamped or dropped")
 def test_out_of_range_numbers_are_clamped_and_unknown_statuses_refused() -> None:
     j = job("P")
     row = [j.id, j.item_id, "rembg", "processing", -5, 999, -40, "e" * 500, -1, 10**20]

@@ -52,6 +52,7 @@ def test_claims_stop_at_the_concurrency_limit_oldest_first(store: LibraryStore) 
     assert store.item(library, jobs[0].item_id).cutout_status is JobStatus.PROCESSING
 
 
+@pytest.mark.reliability("F3 many claimers at once", "eight racing workers never share a job")
 def test_concurrent_claimers_on_separate_connections_never_exceed_the_limit_or_share_a_job(db_url: str) -> None:
     """Eight claimers (separate engines, as separate workers would have) race for 20 jobs."""
     library = new_library_id()
@@ -192,6 +193,7 @@ def test_cancel_retry_and_delete(store: LibraryStore) -> None:
     assert store.job(queued.id).status is JobStatus.CANCELLED
 
 
+@pytest.mark.reliability("S library isolation in the store", "cross-library reads and writes are refused")
 def test_one_library_cannot_touch_another_librarys_items(store: LibraryStore) -> None:
     mine, theirs = new_library_id(), new_library_id()
     [their_job] = add(store, theirs)
