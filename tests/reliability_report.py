@@ -56,12 +56,14 @@ def write(session: pytest.Session) -> None:
     for prefix, title in GROUPS.items():
         lines += [f"## {title}", "", "| scenario | what is promised | result | test |", "|---|---|---|---|"]
         for scenario in sorted((s for s in scenarios if s.startswith(prefix)), key=_natural):
-            for nodeid, entry in scenarios[scenario]:
-                result = (
-                    f"{'✅' if entry['outcome'] == 'passed' else '❌'} {entry['outcome']} ({entry['seconds']:.1f} s)"
-                )
-                test = nodeid.split("::", 1)[1].replace("|", "\\\\|")
-                lines.append(f"| {scenario} | {entry['promise']} | {result} | `{test}` |")
+            entries = scenarios[scenario]
+            good = sum(entry["outcome"] == "passed" for _, entry in entries)
+            seconds = sum(entry["seconds"] for _, entry in entries)
+            mark = "✅" if good == len(entries) else "❌"
+            runs = f"{good}/{len(entries)} passed" if len(entries) > 1 else entries[0][1]["outcome"]
+            tests = sorted({nodeid.split("::", 1)[1].split("[", 1)[0] for nodeid, _ in entries})
+            names = ", ".join(f"`{test}`" for test in tests)
+            lines.append(f"| {scenario} | {entries[0][1]['promise']} | {mark} {runs} ({seconds:.1f} s) | {names} |")
         lines.append("")
     REPORT.write_text("\n".join(lines))
 
