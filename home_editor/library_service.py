@@ -48,10 +48,17 @@ class LibraryService:
         self.hub = hub
         self.settings = settings
         self._intakes: set[asyncio.Task[None]] = set()
+        self._known_libraries: set[str] = set()
 
     async def snapshot(self, library_id: str) -> Snapshot:
         """The library as the store has it."""
         return await self.store.snapshot(library_id)
+
+    async def ensure_library(self, library_id: str) -> None:
+        """Create the library record once (remembered for this process, so uploads skip the write)."""
+        if library_id not in self._known_libraries:
+            await self.store.ensure_library(library_id, now_ms())
+            self._known_libraries.add(library_id)
 
     def intake(self, library_id: str, files: list[tuple[str, bytes]]) -> asyncio.Queue[IntakeResult | None]:
         """Store uploaded files one by one in a task of the process, not of the request: the upload
@@ -130,7 +137,7 @@ class LibraryService:
 
     async def open_library(self, library_id: str, mirror_items: Sequence[Item], mirror_jobs: Sequence[Job]) -> None:
         """Make sure the library exists and merge the browser's mirror into the store (checked)."""
-        await self.store.ensure_library(library_id, now_ms())
+        await self.ensure_library(library_id)
         snapshot = await self.store.snapshot(library_id)
         plan = reconcile.plan_reconcile(
             snapshot.items,

@@ -90,7 +90,7 @@ class LibraryState(rx.State):
         """Store each dropped file and queue its cutout; refuse bad files with a toast naming them."""
         services = get_services()
         library_id = _library_id(self)
-        await services.library.store.ensure_library(library_id, now_ms())
+        await services.library.ensure_library(library_id)
         self.uploading, self._upload_handling = True, True
         try:
             received = []

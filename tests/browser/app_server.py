@@ -4,7 +4,9 @@ pages against it, stop it, SIGKILL it and start it again on the same database an
 
 from __future__ import annotations
 
+import atexit
 import collections
+import contextlib
 import os
 import signal
 import socket
@@ -82,6 +84,7 @@ class AppServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        atexit.register(self.kill)  # never leave a server behind, even if the test run is cut short
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -106,7 +109,11 @@ class AppServer:
         self._signal(signal.SIGTERM, grace=15)
 
     def _signal(self, sig: signal.Signals, grace: float = 5) -> None:
-        if self._process is None or self._process.poll() is not None:
+        if self._process is None:
+            return
+        if self._process.poll() is not None:  # the main process is gone; make sure its workers are too
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, signal.SIGKILL)
             return
         os.killpg(self._process.pid, sig)
         try:

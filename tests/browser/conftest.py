@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,16 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     if executable := _chromium():
         args["executable_path"] = executable
     return args
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _teardown_on_sigterm() -> None:
+    """A CI time-out sends SIGTERM: turn it into an interrupt so fixtures stop their app servers."""
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 @pytest.fixture(scope="session")
