@@ -10,16 +10,13 @@ from home_editor.views import Card
 STATUS_COLORS = {"pending": "gray", "processing": "blue", "completed": "green", "failed": "red", "cancelled": "orange"}
 
 
-EAGER_CARDS = 12  # the first rows load at once; the rest of a large library only when scrolled to
-
-
-def _thumbnail(card: rx.Var[Card], index: rx.Var[int]) -> rx.Component:
+def _thumbnail(card: rx.Var[Card]) -> rx.Component:
     return rx.box(
         rx.image(
             src=card.image_url,
             alt=card.name,
             style=styles.THUMB_IMAGE,
-            loading=rx.cond(index < EAGER_CARDS, "eager", "lazy"),
+            loading="lazy",
             custom_attrs={
                 "data-testid": "item-thumbnail",
                 "decoding": "async",
@@ -180,11 +177,11 @@ def _model(card: rx.Var[Card]) -> rx.Component:
     )
 
 
-def item_card(card: rx.Var[Card], index: rx.Var[int]) -> rx.Component:
+def item_card(card: rx.Var[Card]) -> rx.Component:
     """The card of one item."""
     return rx.card(
         rx.vstack(
-            _thumbnail(card, index),
+            _thumbnail(card),
             rx.text(card.name, size="2", weight="medium", trim="both", style={"word_break": "break-all"}),
             _status(card),
             rx.cond(card.status == "processing", rx.progress(value=card.progress, width="100%")),

@@ -4,6 +4,7 @@ page's events. The mirror is the browser's copy; the server's store is the truth
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,6 +23,7 @@ from home_editor.views import Card, Stats
 logger = logging.getLogger(__name__)
 UPLOAD_ID = "photos"
 LATE_PROGRESS_MS = 3_000
+COALESCE_SECONDS = 0.15
 STALLED_UPLOAD_MS = 30_000
 
 
@@ -83,6 +85,8 @@ class LibraryState(rx.State):
                 yield toast
             announce = True
             await services.hub.wait(library_id, seen, timeout=services.settings.poll_seconds)
+            if services.hub.version(library_id) != seen:
+                await asyncio.sleep(COALESCE_SECONDS)  # a burst of job updates becomes one page update
             services.runner.wake(library_id)
 
     @rx.event
