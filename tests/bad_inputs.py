@@ -30,7 +30,8 @@ class Sample:
         return not self.reason
 
 
-def _png_bomb() -> bytes:
+def png_bomb() -> bytes:
+    """A tiny PNG whose header claims 20,000 × 20,000 pixels (400 MP)."""
     raw = zlib.compress(b"\x00" * 20_001 * 20, 9)
 
     def chunk(kind: bytes, body: bytes) -> bytes:
@@ -40,7 +41,7 @@ def _png_bomb() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
-def _corrupt_crc() -> bytes:
+def corrupt_png_crc() -> bytes:
     data = bytearray(encode(two_tone(), "PNG"))
     data[data.index(b"IDAT") + 6] ^= 0xFF
     return bytes(data)
@@ -74,8 +75,8 @@ def corpus(max_bytes: int = 25 * 2**20) -> list[Sample]:
         Sample("SVG with script", "logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>", "SVG/HTML"),
         Sample("PDF", "scan.jpg", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n", "PDF"),
         Sample("truncated JPEG", "cut.jpg", photo[: len(photo) // 2], "truncated"),
-        Sample("corrupt PNG (CRC)", "crc.png", _corrupt_crc(), "corrupt"),
-        Sample("PNG decompression bomb", "bomb.png", _png_bomb(), "megapixels"),
+        Sample("corrupt PNG (CRC)", "crc.png", corrupt_png_crc(), "corrupt"),
+        Sample("PNG decompression bomb", "bomb.png", png_bomb(), "megapixels"),
         Sample("60 MP JPEG", "huge.jpg", _huge_jpeg(), "megapixels"),
         Sample("over the byte cap", "big.jpg", photo + b"\0" * (max_bytes + 1), "limit is"),
         Sample("animated GIF", "anim.gif", _animated_gif(), "GIF"),

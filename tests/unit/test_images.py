@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ from PIL import Image
 
 from home_editor.core.errors import BadInputError
 from home_editor.processing.images import accept_upload, load_for_processing
+from tests.bad_inputs import corrupt_png_crc, png_bomb
 from tests.images import encode, two_tone, with_orientation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -77,24 +77,6 @@ def test_odd_colour_modes_are_converted(mode: str, make) -> None:
         assert 140 < thumb.convert("L").getpixel((5, 5)) < 170
 
 
-def _corrupt_png_crc() -> bytes:
-    data = bytearray(encode(two_tone(), "PNG"))
-    index = data.index(b"IDAT")
-    data[index + 6] ^= 0xFF
-    return bytes(data)
-
-
-def _png_bomb() -> bytes:
-    """A tiny PNG whose header claims 20,000 × 20,000 pixels (400 MP)."""
-    raw = zlib.compress(b"\x00" * 20_001 * 20, 9)
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
-
-    header = (20_000).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
-
-
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
@@ -102,13 +84,13 @@ def _png_bomb() -> bytes:
         (b"hello, I am text in a file named photo.png", "not a supported image"),
         (encode(two_tone(), "JPEG")[:300], "truncated"),
         (encode(two_tone(400, 300), "JPEG", quality=95)[:-2000], "truncated"),
-        (_corrupt_png_crc(), "corrupt"),
+        (corrupt_png_crc(), "corrupt"),
         (encode(two_tone(), "GIF"), "GIF"),
         (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "SVG"),
         (b"%PDF-1.7\n...", "PDF"),
         (encode(two_tone(), "TIFF"), "TIFF"),
         (encode(two_tone(), "BMP"), "BMP"),
-        (_png_bomb(), "megapixels"),
+        (png_bomb(), "megapixels"),
     ],
     ids=["empty", "text", "truncated-header", "truncated-body", "png-crc", "gif", "svg", "pdf", "tiff", "bmp", "bomb"],
 )
