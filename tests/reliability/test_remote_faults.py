@@ -30,6 +30,7 @@ class Case:
     error: str = ""
     submissions: int | None = None
     not_png: int = 0
+    note: str = ""
 
 
 CASES = [
@@ -46,7 +47,8 @@ CASES = [
     Case("502s while following", (Fault("GET", STATUS, status=502, times=2),), JobStatus.COMPLETED, 1, "", 1),
     # The hung submit is accepted upstream after the client gave up: without an idempotency key in the
     # API that orphan cannot be found, so one duplicate submission is the documented cost.
-    Case("hang beyond the timeout", (Fault("POST", SUBMIT, hang_seconds=3),), JobStatus.COMPLETED, 2, "", 2),
+    Case("hang beyond the timeout", (Fault("POST", SUBMIT, hang_seconds=3),), JobStatus.COMPLETED, 2, "", 2,
+         note="; the hung submit was accepted upstream, so one duplicate submission (the API has no idempotency key)"),
     Case("connection reset", (Fault("POST", SUBMIT, drop=True),), JobStatus.COMPLETED, 2, "", 1),
     Case("malformed JSON on submit", (Fault("POST", SUBMIT, malformed=True),), JobStatus.COMPLETED, 2, "", 2),
     Case("malformed JSON while following", (Fault("GET", STATUS, malformed=True),), JobStatus.COMPLETED, 1, "", 1),
@@ -62,7 +64,7 @@ async def test_remote_fault_ends_in_the_documented_state(
 ) -> None:
     promise = f"{case.status.value} after {case.attempts} attempt{'s' if case.attempts > 1 else ''}"
     request.node.add_marker(
-        pytest.mark.reliability(f"F5 {case.name}", promise + (f": “{case.error}”" if case.error else ""))
+        pytest.mark.reliability(f"F5 {case.name}", promise + (f": “{case.error}”" if case.error else "") + case.note)
     )
     stub = TrellisStub(step_seconds=0.05).start()
     try:
