@@ -231,7 +231,7 @@ class Runner:
         )
 
     async def _execute(self, library_id: str, job: Job) -> None:
-        await self._journal.record("start", job.id, job.type.value)
+        self._journal.record("start", job.id, job.type.value)
         try:
             outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
             done = await self._store.complete(
@@ -254,7 +254,7 @@ class Runner:
                 backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
             )
         finally:
-            await self._journal.record("end", job.id, job.type.value)
+            self._journal.record("end", job.id, job.type.value)
             self._running.pop(job.id, None)  # no await from here on: the drain sees the slot free and woken
             self._hub.notify(library_id)
             if not self._poll_only:
