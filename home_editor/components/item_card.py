@@ -40,35 +40,17 @@ def _status(card: rx.Var[Card]) -> rx.Component:
     )
 
 
+def _button(label: str, on_click: rx.event.EventSpec, testid: str, when: rx.Var[bool] | None = None, **style: str):
+    """A small card button with its test hook, shown only `when` (if given)."""
+    button = rx.button(label, size="1", on_click=on_click, custom_attrs={"data-testid": testid}, **style)
+    return button if when is None else rx.cond(when, button)
+
+
 def _actions(card: rx.Var[Card]) -> rx.Component:
     return rx.hstack(
-        rx.cond(
-            card.can_retry,
-            rx.button(
-                "Retry",
-                size="1",
-                on_click=LibraryState.retry_item(card.id),
-                custom_attrs={"data-testid": "retry-button"},
-            ),
-        ),
-        rx.cond(
-            card.can_cancel,
-            rx.button(
-                "Cancel",
-                size="1",
-                variant="soft",
-                on_click=LibraryState.cancel_item(card.id),
-                custom_attrs={"data-testid": "cancel-button"},
-            ),
-        ),
-        rx.button(
-            "Delete",
-            size="1",
-            variant="soft",
-            color_scheme="red",
-            on_click=LibraryState.delete_item(card.id),
-            custom_attrs={"data-testid": "delete-button"},
-        ),
+        _button("Retry", LibraryState.retry_item(card.id), "retry-button", card.can_retry),
+        _button("Cancel", LibraryState.cancel_item(card.id), "cancel-button", card.can_cancel, variant="soft"),
+        _button("Delete", LibraryState.delete_item(card.id), "delete-button", variant="soft", color_scheme="red"),
         rx.spacer(),
         rx.link(
             "Original",
@@ -120,31 +102,13 @@ def _model_status(card: rx.Var[Card]) -> rx.Component:
 
 
 def _model_actions(card: rx.Var[Card]) -> rx.Component:
+    view = ViewerState.show(card.model_url, card.model_download_url, card.name, card.model_is_relief)
     return rx.hstack(
-        rx.cond(
-            card.can_generate_model,
-            rx.button("Generate 3D", size="1", on_click=LibraryState.generate_model(card.id),
-                      custom_attrs=_testid("generate-3d-button")),
-        ),
-        rx.cond(
-            card.can_cancel_model,
-            rx.button("Cancel 3D", size="1", variant="soft", on_click=LibraryState.cancel_model(card.id),
-                      custom_attrs=_testid("cancel-3d-button")),
-        ),
-        rx.cond(
-            card.can_retry_model,
-            rx.button("Retry 3D", size="1", on_click=LibraryState.retry_model(card.id),
-                      custom_attrs=_testid("retry-3d-button")),
-        ),
-        rx.cond(
-            card.model_url != "",
-            rx.button(
-                "View 3D",
-                size="1",
-                on_click=ViewerState.show(card.model_url, card.model_download_url, card.name, card.model_is_relief),
-                custom_attrs=_testid("view-3d-button"),
-            ),
-        ),
+        _button("Generate 3D", LibraryState.generate_model(card.id), "generate-3d-button", card.can_generate_model),
+        _button("Cancel 3D", LibraryState.cancel_model(card.id), "cancel-3d-button", card.can_cancel_model,
+                variant="soft"),
+        _button("Retry 3D", LibraryState.retry_model(card.id), "retry-3d-button", card.can_retry_model),
+        _button("View 3D", view, "view-3d-button", card.model_url != ""),
         rx.spacer(),
         rx.cond(
             card.has_cutout,

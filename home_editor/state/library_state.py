@@ -37,7 +37,6 @@ class LibraryState(rx.State):
     stats: Stats = Stats()
     uploading: bool = False
     upload_limit_bytes: int = 25 * 2**20
-    upload_limit_mb: int = 25
     upload_percent: int = 0
     backends: str = ""
     problem: str = ""
@@ -49,6 +48,11 @@ class LibraryState(rx.State):
     _upload_handling: bool = False
     _upload_ended_ms: int = 0
     _upload_progress_ms: int = 0
+
+    @rx.var
+    def upload_limit_mb(self) -> int:
+        """The upload size cap in whole megabytes, for the page's texts."""
+        return round(self.upload_limit_bytes / 2**20)
 
     @rx.event(background=True)
     async def watch_library(self):
@@ -67,7 +71,6 @@ class LibraryState(rx.State):
             self.backends = services.backends_label
             self.problem = services.problems
             self.upload_limit_bytes = services.settings.max_upload_bytes
-            self.upload_limit_mb = round(services.settings.max_upload_bytes / 2**20)
         try:
             await services.library.open_library(library_id, *mirror)
         except Exception:
@@ -87,7 +90,8 @@ class LibraryState(rx.State):
             await services.hub.wait(library_id, seen, timeout=services.settings.poll_seconds)
             if services.hub.version(library_id) != seen:
                 await asyncio.sleep(COALESCE_SECONDS)  # a burst of job updates becomes one page update
-            services.runner.wake(library_id)
+            else:
+                services.runner.wake(library_id)  # the tab's poll: a quiet library gets looked at
 
     @rx.event
     async def handle_upload(self, files: list[rx.UploadFile]):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import reflex as rx
 
 from home_editor.services import Services, build_services
-from home_editor.settings import load_env_files, settings_from_environment
+from home_editor.settings import settings_from_environment
 
 _services: Services | None = None
 
@@ -16,7 +14,6 @@ def get_services() -> Services:
     """The services of this process (raises ConfigError for a bad configuration)."""
     global _services
     if _services is None:
-        load_env_files(Path.cwd())
         config = rx.config.get_config()
         _services = build_services(
             settings_from_environment(),

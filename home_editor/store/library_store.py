@@ -50,11 +50,6 @@ class LibraryStore:
             job_rows = conn.execute(sa.select(jobs).where(jobs.c.library_id == library_id)).mappings()
             return Snapshot(items=found_items, jobs=[job_from_row(row) for row in job_rows])
 
-    def library_exists(self, library_id: str) -> bool:
-        """Whether the library has been created on this server."""
-        with self._engine.connect() as conn:
-            return conn.execute(sa.select(libraries.c.id).where(libraries.c.id == library_id)).first() is not None
-
     def deleted_item_ids(self, library_id: str) -> set[str]:
         """Ids of the library's deleted items (tombstones that keep a stale mirror from reviving them)."""
         with self._engine.connect() as conn:
@@ -166,31 +161,25 @@ class LibraryStore:
 
     def renew_lease(self, job_id: str, token: str, *, until_ms: int) -> bool:
         """Extend a running job's lease; False when the claim is gone (cancelled, or taken over)."""
-        with self._engine.begin() as conn:
-            result = conn.execute(
-                sa.update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value)
-                .values(lease_until_ms=until_ms)
-            )
-            return result.rowcount == 1
+        return self._update_claimed(job_id, token, lease_until_ms=until_ms)
 
     def set_remote_id(self, job_id: str, token: str, remote_id: str) -> bool:
         """Persist a provider job id the moment it is issued; False when the claim is gone."""
-        with self._engine.begin() as conn:
-            result = conn.execute(
-                sa.update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value)
-                .values(remote_id=remote_id)
-            )
-            return result.rowcount == 1
+        return self._update_claimed(job_id, token, remote_id=remote_id)
 
     def report_progress(self, job_id: str, token: str, *, progress: int, message: str, now_ms: int) -> bool:
         """Record a running job's progress; False when the claim is gone."""
+        return self._update_claimed(
+            job_id, token, progress=max(0, min(progress, 99)), message=message[:200], updated_ms=now_ms
+        )
+
+    def _update_claimed(self, job_id: str, token: str, **values: object) -> bool:
+        """Write to a job only while the claim `token` still holds it."""
         with self._engine.begin() as conn:
             result = conn.execute(
                 sa.update(jobs)
                 .where(jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value)
-                .values(progress=max(0, min(progress, 99)), message=message[:200], updated_ms=now_ms)
+                .values(**values)
             )
             return result.rowcount == 1
 
