@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bench.browser_bench import run_browser_metrics
+from bench.loop_bench import loop_stalls_ms
 from bench.processing_bench import processing_times
 from bench.queue_bench import makespan, pickup_latencies
 from bench.report import rows_for, write_markdown
@@ -40,6 +41,8 @@ def main() -> None:
     results["processing_s"] = {
         name: summary(values) for name, values in processing_times(3 if args.quick else 10).items()
     }
+    print("event loop…", flush=True)
+    results["loop_stall_ms"] = summary(asyncio.run(loop_stalls_ms(20 if args.quick else 50)))
     print("browser…", flush=True)
     browser = run_browser_metrics(quick=args.quick)
     results["drop_to_thumbnail_ms"] = summary(browser.pop("drop_to_thumbnail_ms"))

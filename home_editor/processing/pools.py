@@ -17,7 +17,10 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
+
+from home_editor.core.errors import TransientError
 
 T = TypeVar("T")
 PROCESSING_WORKERS = 2
@@ -31,11 +34,26 @@ def _lower_priority() -> None:
         os.nice(WORKER_NICENESS)
 
 
-@functools.cache
+_processing: list[ProcessPoolExecutor] = []  # the current pool, replaced when a worker dies
+
+
 def _processing_pool() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
-        max_workers=PROCESSING_WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
-    )
+    if not _processing:
+        _processing.append(
+            ProcessPoolExecutor(
+                max_workers=PROCESSING_WORKERS,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
+            )
+        )
+    return _processing[0]
+
+
+def _replace_broken(pool: ProcessPoolExecutor) -> None:
+    """Drop a pool whose worker died (the next call starts a fresh one); a no-op if already replaced."""
+    if _processing and _processing[0] is pool:
+        _processing.clear()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 @functools.cache
@@ -44,8 +62,18 @@ def _upload_pool() -> ThreadPoolExecutor:
 
 
 async def run_job_work(function: Callable[..., T], *args: object) -> T:
-    """Run processing work in the process pool (`function` must be a module-level function)."""
-    return await asyncio.get_running_loop().run_in_executor(_processing_pool(), function, *args)
+    """Run processing work in the process pool (`function` must be a module-level function).
+
+    A worker that dies (killed for memory, a crash in a decoder) breaks its whole pool: the pool is then
+    replaced, off the event loop, and the work fails with a retryable error instead of every later job
+    failing until a restart."""
+    pool = _processing_pool()
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+    except BrokenProcessPool as error:
+        _replace_broken(pool)
+        await asyncio.to_thread(warm_up)
+        raise TransientError("The processing worker stopped unexpectedly (out of memory?); trying again") from error
 
 
 async def run_upload_work(function: Callable[..., T], *args: object) -> T:

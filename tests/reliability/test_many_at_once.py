@@ -1,53 +1,88 @@
 """Fifty photos in one drop, through the real intake, queue and local processor: all stored, never
-more than two processed at once, and the server's event loop stays responsive throughout."""
+more than two processed at once, and no blocking work (database, image decoding or encoding, file
+writes, starting worker processes) ever runs on the event loop's own thread.
+
+How long the loop actually stalls is a timing figure, so it is measured by the benchmark
+(`python -m bench.run`, row "event-loop stall"), not asserted here."""
 
 from __future__ import annotations
 
 import asyncio
-import time
+import collections
+import contextlib
+import functools
+import multiprocessing.process
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from home_editor.core.models import JobStatus, new_library_id
 from home_editor.services import build_services
 from home_editor.settings import Settings
+from home_editor.storage import local_files
 from tests.images import photo_bytes
 
 KINDS = ("plain", "gradient", "textured", "shadow")
 
 
+@contextlib.contextmanager
+def blocking_calls_by_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, collections.Counter]]:
+    """Count the blocking calls of this process, by kind, on the calling thread ("loop") and elsewhere."""
+    loop_thread = threading.get_ident()
+    seen: dict[str, collections.Counter] = {"loop": collections.Counter(), "elsewhere": collections.Counter()}
+
+    def note(kind: str) -> None:
+        seen["loop" if threading.get_ident() == loop_thread else "elsewhere"][kind] += 1
+
+    def counted(kind: str, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            note(kind)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    def on_sql(*_args) -> None:
+        note("sql")
+
+    monkeypatch.setattr(Image, "open", counted("image decode", Image.open))
+    monkeypatch.setattr(Image.Image, "save", counted("image encode", Image.Image.save))
+    monkeypatch.setattr(local_files, "_write_atomically", counted("file write", local_files._write_atomically))
+    process = multiprocessing.process.BaseProcess
+    monkeypatch.setattr(process, "start", counted("process start", process.start))
+    event.listen(Engine, "before_cursor_execute", on_sql)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", on_sql)
+
+
 @pytest.mark.reliability(
-    "F8 50 images in one drop", "all stored and cut out; at most 2 at once; event loop never stalls > 100 ms"
+    "F8 50 images in one drop",
+    "all stored and cut out; at most 2 at once; no database, image, file or process-start work on the event loop",
 )
-async def test_fifty_photos_in_one_drop(tmp_path: Path) -> None:
+async def test_fifty_photos_in_one_drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(media_dir=tmp_path / "media", execution_log=tmp_path / "journal.log", poll_seconds=0.5)
     services = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
     library = new_library_id()
     await services.library.store.ensure_library(library, 0)
     files = [(f"photo-{index:02d}.jpg", photo_bytes(KINDS[index % 4], "ellipse", 300 + index)) for index in range(50)]
 
-    stalls: list[float] = []
-    done = asyncio.Event()
-
-    async def watch_the_loop() -> None:
-        while not done.is_set():
-            before = time.perf_counter()
-            await asyncio.sleep(0.01)
-            stalls.append(time.perf_counter() - before - 0.01)
-
-    watcher = asyncio.create_task(watch_the_loop())
-    results = services.library.intake(library, files)
-    stored = []
-    while (result := await asyncio.wait_for(results.get(), 60)) is not None:
-        stored.append(result)
-    await asyncio.wait_for(services.runner.until_idle(library), 180)
-    done.set()
-    await watcher
+    with blocking_calls_by_thread(monkeypatch) as calls:
+        results = services.library.intake(library, files)
+        stored = []
+        while (result := await asyncio.wait_for(results.get(), 60)) is not None:
+            stored.append(result)
+        await asyncio.wait_for(services.runner.until_idle(library), 180)
+        snapshot = await services.library.snapshot(library)
     await services.runner.shutdown()
 
     assert all(result.item is not None for result in stored) and len(stored) == 50
-    snapshot = await services.library.snapshot(library)
     assert len(snapshot.items) == 50 and {item.cutout_status for item in snapshot.items} == {JobStatus.COMPLETED}
     running = peak = 0
     for line in sorted(
@@ -56,4 +91,6 @@ async def test_fifty_photos_in_one_drop(tmp_path: Path) -> None:
         running += 1 if " start " in line else -1
         peak = max(peak, running)
     assert peak == 2
-    assert max(stalls) < 0.1, f"the event loop stalled for {max(stalls) * 1000:.0f} ms"
+    assert calls["loop"] == collections.Counter(), f"blocking work on the event loop: {dict(calls['loop'])}"
+    # the probes saw the work happen (off the loop), so the check above is not vacuous
+    assert {"sql", "image decode", "image encode", "file write"} <= set(calls["elsewhere"])
