@@ -17,6 +17,7 @@ from home_editor.core.models import Item, Job, JobStatus, JobType, new_id, new_l
 from tests.browser.app_server import AppServer
 from tests.browser.helpers import DROP, all_completed, open_app, wait_for
 
+DROP_ROUNDS = 3  # ten drops give a p95 that is just the slowest one; 30 give a p95 worth the name
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]  # fmt: skip
 WATCH_THUMBNAILS = """() => {
@@ -164,7 +165,11 @@ def run_browser_metrics(*, quick: bool) -> dict[str, object]:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
-                results["drop_to_thumbnail_ms"] = drop_to_thumbnail(browser.new_context().new_page(), app, big)
+                results["drop_to_thumbnail_ms"] = [
+                    ms
+                    for _ in range(1 if quick else DROP_ROUNDS)  # each round: the ten photos, in a fresh tab
+                    for ms in drop_to_thumbnail(browser.new_context().new_page(), app, big)
+                ]
                 results["file_mib"] = sum(path.stat().st_size for path in big) / len(big) / 2**20
                 results["lag_ms"] = lag_under_load(browser.new_context().new_page(), app, big[: 6 if quick else 10])
                 results["storage"] = storage_per_item(browser, app, 300 if quick else 1000)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from home_editor.core import reconcile
 from home_editor.core.errors import BadInputError, StorageError
-from home_editor.core.layout import THUMB_NAME, file_key, original_name
+from home_editor.core.layout import THUMB_NAME, file_key, file_names, original_name
 from home_editor.core.mirror import clean_text
 from home_editor.core.models import Item, Job, JobStatus, JobType, Priority, new_id
 from home_editor.jobs.changes import ChangeHub
@@ -228,7 +228,7 @@ class LibraryService:
         if item is None:
             return None
         await self.runner.stop(stopped)
-        await self._remove_files([file_key(library_id, item.id, name) for name in _file_names(item)])
+        await self._remove_files([file_key(library_id, item.id, name) for name in file_names(item)])
         self.hub.notify(library_id)
         return item
 
@@ -236,8 +236,8 @@ class LibraryService:
         """Which of the files the mirror names exist in the library's own folder (looked up by the
         server from keys it builds itself; no URL from the mirror is ever fetched)."""
         found = {}
-        for name in (item.original, item.thumb, item.cutout, item.model):
-            if name and (url := await self.storage.locate(file_key(library_id, item.id, name))):
+        for name in file_names(item):
+            if url := await self.storage.locate(file_key(library_id, item.id, name)):
                 found[name] = url
         return found
 
@@ -259,7 +259,3 @@ class LibraryService:
             await self.storage.delete(keys)
         except StorageError:
             logger.warning("Could not remove %d stored files", len(keys))
-
-
-def _file_names(item: Item) -> list[str]:
-    return [name for name in (item.original, item.thumb, item.cutout, item.model) if name]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from home_editor.core.layout import is_relief
+from home_editor.core.layout import cutout_preview_name, is_relief
 from home_editor.core.models import Item, Job, JobStatus, JobType
 from home_editor.store.library_store import Snapshot
 
@@ -95,7 +95,7 @@ def card_for(item: Item, cutout_job: Job | None, model_job: Job | None, *, now_m
         message=cutout.message,
         error=cutout.error,
         note=item.cutout_note,
-        image_url=item.urls.get(item.cutout or item.thumb, ""),
+        image_url=_card_image(item),
         original_url=item.urls.get(item.original, ""),
         cutout_url=cutout_url,
         cutout_download_url=_download(cutout_url),
@@ -141,3 +141,10 @@ def stats_for(snapshot: Snapshot) -> Stats:
         completed=counts[JobStatus.COMPLETED],
         failed=counts[JobStatus.FAILED],
     )
+
+
+def _card_image(item: Item) -> str:
+    """The cutout's preview once there is one (a cutout from before previews: the cutout), else the thumbnail."""
+    if item.cutout:
+        return item.urls.get(cutout_preview_name(item.cutout)) or item.urls.get(item.cutout, "")
+    return item.urls.get(item.thumb, "")

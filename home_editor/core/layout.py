@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from home_editor.core.models import new_id
+from home_editor.core.models import Item, new_id
 
 ORIGINAL_STEM = "original"
 THUMB_NAME = "thumb.webp"
@@ -30,6 +30,19 @@ def original_name(extension: str) -> str:
 def new_cutout_name() -> str:
     """A fresh cutout file name; a new name per result keeps browsers from showing a cached old one."""
     return f"cutout-{new_id()}.png"
+
+
+def cutout_preview_name(cutout_name: str) -> str:
+    """The card's small WebP copy of a cutout (same stem): the grid shows it, "open" links the full PNG."""
+    return f"{cutout_name.rsplit('.', 1)[0]}.webp"
+
+
+def file_names(item: Item) -> list[str]:
+    """Every file an item has in storage (a cutout brings its preview)."""
+    names = [item.original, item.thumb, item.cutout, item.model]
+    if item.cutout:
+        names.insert(3, cutout_preview_name(item.cutout))
+    return [name for name in names if name]
 
 
 RELIEF_STEM = "relief"

@@ -9,6 +9,7 @@ import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 
 from home_editor.core import scheduler
+from home_editor.core.layout import cutout_preview_name
 from home_editor.core.models import Item, Job, JobStatus, JobType
 
 
@@ -91,7 +92,8 @@ def adopt_item(server: Item | None, mirror: Item, existing_files: Mapping[str, s
     model_status = _checked_status(mirror.model_status, has_result=bool(model)) if mirror.model_status else None
     if model_status is JobStatus.PENDING and mirror.model_status is JobStatus.COMPLETED:
         model_status = None  # a model the files do not back up: offer "Generate 3D" again
-    found = {name: existing_files[name] for name in (original, thumb, cutout, model) if name in existing_files}
+    names = (original, thumb, cutout, cutout_preview_name(cutout) if cutout else "", model)
+    found = {name: existing_files[name] for name in names if name in existing_files}
     return dataclasses.replace(
         base,
         name=mirror.name,

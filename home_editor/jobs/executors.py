@@ -11,24 +11,28 @@ import io
 from PIL import Image
 
 from home_editor.core.errors import BadInputError
-from home_editor.core.layout import file_key, new_cutout_name, new_model_name
+from home_editor.core.layout import cutout_preview_name, file_key, new_cutout_name, new_model_name
 from home_editor.core.models import Item, Job, JobType
 from home_editor.processing.base import Cutout, JobContext, Processor
+from home_editor.processing.images import THUMB_SIDE, encode_webp
 from home_editor.processing.pools import run_job_work
 from home_editor.storage.base import Storage
 from home_editor.store.async_store import AsyncLibraryStore
 
 MODEL_INPUT_SIDE = 1024
+PREVIEW_SIDE = THUMB_SIDE  # the card shows cutouts at the size it shows thumbnails
 
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
-    """A job's stored result: the file name and URL recorded on the item, a note, and every key written."""
+    """A job's stored result: the file name and URL recorded on the item, a note, every key written, and
+    the URLs of files stored with it (a cutout's preview)."""
 
     name: str
     url: str
     note: str
     keys: list[str]
+    more_urls: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 class JobExecutors:
@@ -72,7 +76,14 @@ class JobExecutors:
                 return await self._storage.get(file_key(library_id, item.id, item.original))
 
             cutout = await self._processor.remove_background(dataclasses.replace(hooks, load_image=load_original))
-        return await self._keep(library_id, item, new_cutout_name(), cutout.png, "image/png", cutout.note)
+        name = new_cutout_name()
+        preview = await run_job_work(make_preview, cutout.png, PREVIEW_SIDE)
+        return await self._keep(
+            library_id,
+            item,
+            [(name, cutout.png, "image/png"), (cutout_preview_name(name), preview, "image/webp")],
+            cutout.note,
+        )
 
     async def _model(self, library_id: str, item: Item, hooks: JobContext) -> Outcome:
         if not item.cutout:
@@ -84,16 +95,21 @@ class JobExecutors:
 
         model = await self._processor.generate_model(dataclasses.replace(hooks, load_image=load_cutout))
         name = new_model_name(relief=model.relief)
-        return await self._keep(library_id, item, name, model.glb, "model/gltf-binary", model.note)
+        return await self._keep(library_id, item, [(name, model.glb, "model/gltf-binary")], model.note)
 
-    async def _keep(self, library_id: str, item: Item, name: str, data: bytes, content_type: str, note: str) -> Outcome:
-        keys = [file_key(library_id, item.id, name)]
+    async def _keep(self, library_id: str, item: Item, files: list[tuple[str, bytes, str]], note: str) -> Outcome:
+        """Store a result's files (name, bytes, content type; the first is the result) or none of them."""
+        keys = [file_key(library_id, item.id, name) for name, _, _ in files]
+        urls = {}
         try:
-            url = await self._storage.put(keys[0], data, content_type=content_type)
+            for key, (name, data, content_type) in zip(keys, files, strict=True):
+                urls[name] = await self._storage.put(key, data, content_type=content_type)
         except BaseException:
             await self.discard(keys)
             raise
-        return Outcome(name=name, url=url, note=note, keys=keys)
+        name = files[0][0]
+        more = {other: url for other, url in urls.items() if other != name}
+        return Outcome(name=name, url=urls[name], note=note, keys=keys, more_urls=more)
 
     async def _reuse_twin(self, library_id: str, item: Item) -> Cutout | None:
         """The same photo was dropped before and its cutout is done: copy it instead of processing."""
@@ -102,6 +118,14 @@ class JobExecutors:
             return None
         png = await self._storage.get(file_key(library_id, twin.id, twin.cutout))
         return Cutout(png=png, note=twin.cutout_note or f"Same photo as “{twin.name}”: its cutout was reused.")
+
+
+def make_preview(png: bytes, side: int) -> bytes:
+    """The card's copy of a cutout: WebP with its transparency, at most `side` px (a fraction of the
+    PNG's bytes, so a grid of cutouts loads and decodes fast)."""
+    image = Image.open(io.BytesIO(png), formats=("PNG",))
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return encode_webp(image.convert("RGBA"), quality=82)
 
 
 def _at_most(png: bytes, side: int) -> bytes:

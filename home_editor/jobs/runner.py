@@ -235,7 +235,13 @@ class Runner:
         try:
             outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
             done = await self._store.complete(
-                job.id, job.lease_token, now_ms=self._clock(), result=outcome.name, url=outcome.url, note=outcome.note
+                job.id,
+                job.lease_token,
+                now_ms=self._clock(),
+                result=outcome.name,
+                url=outcome.url,
+                note=outcome.note,
+                more_urls=outcome.more_urls,
             )
             if done is None:
                 await self._executor.discard(outcome.keys)

@@ -2,8 +2,8 @@
 
 - Processing (cutouts, 3D reliefs) runs in a pool of two *processes* (spawned): numpy and scipy hold the
   GIL through much of the work, which made the page stutter when it ran in threads of the server. The
-  workers run at a lower CPU priority (nice 10), so on a small machine the web server and the browser
-  still get the CPU at once when they need it: processing takes whatever is left.
+  workers run at the lowest CPU priority (Linux's SCHED_IDLE, else nice 19), so on a small machine the
+  web server and the browser get the CPU at once when they need it: processing takes whatever is left.
 - Upload intake (validation, thumbnails) runs in a small thread pool of its own, so a drop's thumbnails
   never wait behind running cutouts (Pillow releases the GIL while decoding).
 """
@@ -26,12 +26,14 @@ T = TypeVar("T")
 PROCESSING_WORKERS = 2
 
 
-WORKER_NICENESS = 10
+WORKER_NICENESS = 19
 
 
 def _lower_priority() -> None:
-    with contextlib.suppress(OSError, AttributeError):  # not every platform has nice()
+    """Processing takes only CPU nobody else wants: SCHED_IDLE where Linux offers it, else nice 19."""
+    with contextlib.suppress(OSError, AttributeError):  # not every platform has these
         os.nice(WORKER_NICENESS)
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 _processing: list[ProcessPoolExecutor] = []  # the current pool, replaced when a worker dies

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -184,9 +184,18 @@ class LibraryStore:
             return result.rowcount == 1
 
     def complete(
-        self, job_id: str, token: str, *, now_ms: int, result: str = "", url: str = "", note: str = ""
+        self,
+        job_id: str,
+        token: str,
+        *,
+        now_ms: int,
+        result: str = "",
+        url: str = "",
+        note: str = "",
+        more_urls: Mapping[str, str] | None = None,
     ) -> Job | None:
         """Settle a running job as completed and write its result into the item (one transaction).
+        `more_urls` are the URLs of files stored with the result (a cutout's preview).
 
         Returns:
             The completed job, or None when the claim is gone (the result must then be discarded).
@@ -198,7 +207,7 @@ class LibraryStore:
             done = scheduler.succeeded(job, now_ms=now_ms, note=note)
             if not self._compare_and_set(conn, job, done):
                 return None
-            self._sync_item(conn, done, result=result, url=url, note=note)
+            self._sync_item(conn, done, result=result, url=url, note=note, more_urls=more_urls)
             return done
 
     def fail(
@@ -423,7 +432,15 @@ class LibraryStore:
         return result.rowcount == 1
 
     @staticmethod
-    def _sync_item(conn: sa.Connection, job: Job, *, result: str = "", url: str = "", note: str = "") -> None:
+    def _sync_item(
+        conn: sa.Connection,
+        job: Job,
+        *,
+        result: str = "",
+        url: str = "",
+        note: str = "",
+        more_urls: Mapping[str, str] | None = None,
+    ) -> None:
         """Mirror a job's status (and result) into its item, which outlives the job."""
         prefix = "cutout" if job.type is JobType.REMBG else "model"
         values: dict = {
@@ -434,5 +451,6 @@ class LibraryStore:
         if result:
             row = conn.execute(sa.select(items.c.file_urls).where(items.c.id == job.item_id)).first()
             urls = json.loads(row[0]) if row else {}
-            values |= {prefix: result, f"{prefix}_note": note, "file_urls": json.dumps({**urls, result: url})}
+            urls |= {result: url, **(more_urls or {})}
+            values |= {prefix: result, f"{prefix}_note": note, "file_urls": json.dumps(urls)}
         conn.execute(sa.update(items).where(items.c.id == job.item_id).values(**values))

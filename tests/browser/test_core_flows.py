@@ -46,8 +46,8 @@ def test_a_dropped_photos_show_at_once_then_become_cutouts(app: AppServer, page:
 
     for card in page.locator("[data-testid=item-card]").all():
         src = card.locator("[data-testid=item-thumbnail]").get_attribute("src")
-        assert "/cutout-" in src and src.endswith(".png")
-        assert card.locator("[data-testid=open-cutout]").get_attribute("href") == src
+        assert "/cutout-" in src and src.endswith(".webp")  # the cutout's card preview; the link opens the PNG
+        assert card.locator("[data-testid=open-cutout]").get_attribute("href") == src.replace(".webp", ".png")
     expect(page.get_by_text("Background removed").first).to_be_visible()
     expect(page.locator("[data-testid=job-stats]")).to_contain_text("Completed 3")
 

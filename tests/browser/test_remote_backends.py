@@ -51,7 +51,8 @@ def test_a_photo_is_cut_out_by_the_api_and_stored_in_blob(
     src = thumbnail.get_attribute("src")
     assert src.startswith(f"{blob.url}/public/") and "/cutout-" in src
     assert src.split("/public/")[1] in blob.blobs
-    expect(thumbnail).to_have_js_property("naturalWidth", 600)  # the browser really loaded it from Blob
+    expect(thumbnail).to_have_js_property("naturalWidth", 512)  # the browser loaded the preview from Blob
+    assert src.endswith(".webp") and src.replace(".webp", ".png").split("/public/")[1] in blob.blobs
     assert submissions_since(trellis, before) == 1
 
 

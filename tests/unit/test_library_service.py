@@ -8,10 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from home_editor.core import mirror
 from home_editor.core.errors import BadInputError, StorageError
-from home_editor.core.layout import file_key, folder_for
+from home_editor.core.layout import cutout_preview_name, file_key, folder_for
 from home_editor.core.models import JobStatus, new_library_id
 from home_editor.services import build_services
 from home_editor.settings import Settings
@@ -42,7 +43,12 @@ async def test_an_upload_stores_original_and_thumbnail_then_its_cutout(services)
     assert done.cutout_status is JobStatus.COMPLETED
     assert (folder / done.cutout).is_file()
     assert done.urls[done.cutout].startswith("http://testserver/media/")
-    assert set(done.urls) == {"original.jpg", "thumb.webp", done.cutout}
+    preview = cutout_preview_name(done.cutout)
+    assert set(done.urls) == {"original.jpg", "thumb.webp", done.cutout, preview}
+    with Image.open(folder / preview) as card_image, Image.open(folder / done.cutout) as cutout:
+        assert card_image.format == "WEBP" and card_image.mode == "RGBA" and max(card_image.size) <= 512
+        assert card_image.size == (512, round(512 * cutout.height / cutout.width))
+        assert (folder / preview).stat().st_size < (folder / done.cutout).stat().st_size / 3
     assert library not in done.urls[done.cutout]  # URLs never reveal the library id
 
 

@@ -68,6 +68,14 @@ def test_adopted_items_keep_only_files_that_exist() -> None:
     assert adopted.cutout_status is JobStatus.PENDING  # "completed" without its file is not believed
 
 
+def test_a_recovered_cutout_brings_its_card_preview_when_that_file_exists() -> None:
+    claim = item(cutout="cutout-abcdefghijkm.png", cutout_status=JobStatus.COMPLETED)
+    files = {"original.jpg": "u1", "thumb.webp": "u2", "cutout-abcdefghijkm.png": "u3"}
+    assert "cutout-abcdefghijkm.webp" not in adopt_item(None, claim, files).urls
+    adopted = adopt_item(None, claim, files | {"cutout-abcdefghijkm.webp": "u4"})
+    assert adopted.urls["cutout-abcdefghijkm.webp"] == "u4" and adopted.cutout_status is JobStatus.COMPLETED
+
+
 def test_an_item_whose_original_is_missing_is_not_adopted() -> None:
     assert adopt_item(None, item(), {}) is None
 
