@@ -1,6 +1,6 @@
 """Runs every benchmark in one go, prints a table, and writes bench/results/latest.json and BENCHMARKS.md.
 
-python -m bench.run            # the full run (about 6 minutes)
+python -m bench.run            # the full run (about 9 minutes)
 python -m bench.run --quick    # fewer repetitions, for a smoke check
 """
 
@@ -45,6 +45,7 @@ def main() -> None:
     results["loop_stall_ms"] = summary(asyncio.run(loop_stalls_ms(20 if args.quick else 50)))
     print("browser…", flush=True)
     browser = run_browser_metrics(quick=args.quick)
+    results["drop_to_thumbnail_samples_ms"] = [round(ms, 1) for ms in browser["drop_to_thumbnail_ms"]]
     results["drop_to_thumbnail_ms"] = summary(browser.pop("drop_to_thumbnail_ms"))
     lag = browser.pop("lag_ms")
     results["lag_ms"] = {
