@@ -8,7 +8,12 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO
 
 from home_editor.core import reconcile
 from home_editor.core.errors import BadInputError, StorageError
@@ -25,6 +30,7 @@ from home_editor.store.async_store import AsyncLibraryStore
 from home_editor.store.library_store import Snapshot
 
 logger = logging.getLogger(__name__)
+Upload = tuple[str, bytes | Path]  # a file's name and its bytes, or a spool file holding them (removed once handled)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,9 +66,11 @@ class LibraryService:
             await self.store.ensure_library(library_id, now_ms())
             self._known_libraries.add(library_id)
 
-    def intake(self, library_id: str, files: list[tuple[str, bytes]]) -> asyncio.Queue[IntakeResult | None]:
+    def intake(self, library_id: str, files: list[Upload]) -> asyncio.Queue[IntakeResult | None]:
         """Store uploaded files one by one in a task of the process, not of the request: the upload
         request is cancelled when its tab closes, and a file the server has received must not be lost.
+        Files given as spool paths (see `spool_upload`) are read one at a time, so a drop of hundreds
+        of photos never sits in memory at once.
 
         Returns:
             A queue with one result per file, in order, then None.
@@ -73,13 +81,12 @@ class LibraryService:
         task.add_done_callback(self._intakes.discard)
         return results
 
-    async def _intake(
-        self, library_id: str, files: list[tuple[str, bytes]], results: asyncio.Queue[IntakeResult | None]
-    ) -> None:
+    async def _intake(self, library_id: str, files: list[Upload], results: asyncio.Queue[IntakeResult | None]) -> None:
         try:
             while files:
-                name, data = files.pop(0)  # drop each file's bytes as soon as it is handled
+                name, payload = files.pop(0)  # drop each file's bytes as soon as it is handled
                 try:
+                    data = payload if isinstance(payload, bytes) else await asyncio.to_thread(payload.read_bytes)
                     item = await self.add_upload(library_id, name, data)
                 except BadInputError as error:
                     await results.put(IntakeResult(name, problem=f"was not added: {error}."))
@@ -98,7 +105,10 @@ class LibraryService:
                     )
                 else:
                     await results.put(IntakeResult(name, item=item))
+                finally:
+                    _remove_spooled([payload])
         finally:
+            _remove_spooled([payload for _, payload in files])  # only if the task itself was cancelled
             await results.put(None)
 
     async def add_upload(self, library_id: str, file_name: str, data: bytes) -> Item:
@@ -259,3 +269,26 @@ class LibraryService:
             await self.storage.delete(keys)
         except StorageError:
             logger.warning("Could not remove %d stored files", len(keys))
+
+
+async def spool_upload(source: BinaryIO) -> Path:
+    """Copy a received file to a private temporary file (in chunks, off the event loop) for `intake`:
+    the request's own copy disappears when the request ends, and holding bytes in memory does not scale."""
+
+    def copy() -> Path:
+        handle, name = tempfile.mkstemp(prefix="home-editor-upload-")
+        try:
+            with os.fdopen(handle, "wb") as spool:
+                shutil.copyfileobj(source, spool, 1 << 20)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        return Path(name)
+
+    return await asyncio.to_thread(copy)
+
+
+def _remove_spooled(payloads: Sequence[bytes | Path]) -> None:
+    for payload in payloads:
+        if isinstance(payload, Path):
+            payload.unlink(missing_ok=True)

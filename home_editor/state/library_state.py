@@ -15,7 +15,7 @@ from home_editor.core.errors import ConfigError
 from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY, clean_text, decode_items, decode_jobs
 from home_editor.core.models import JobType, is_library_id, is_record_id, new_library_id
 from home_editor.jobs.runner import now_ms
-from home_editor.library_service import LibraryService
+from home_editor.library_service import LibraryService, spool_upload
 from home_editor.state.refresh import show
 from home_editor.state.services_access import get_services
 from home_editor.views import Card, Stats
@@ -102,13 +102,18 @@ class LibraryState(rx.State):
         self.uploading, self._upload_handling = True, True
         try:
             received = []
-            for file in files:
-                name = clean_text(file.name or "", 80) or "image"
-                if file.size is not None and file.size > services.settings.max_upload_bytes:
-                    yield rx.toast.error(f"“{name}” was not added: it is larger than {self.upload_limit_mb} MB.")
-                else:
-                    received.append((name, await file.read()))
-            results = services.library.intake(library_id, received)
+            try:
+                for file in files:
+                    name = clean_text(file.name or "", 80) or "image"
+                    if file.size is not None and file.size > services.settings.max_upload_bytes:
+                        yield rx.toast.error(f"“{name}” was not added: it is larger than {self.upload_limit_mb} MB.")
+                        continue
+                    try:
+                        received.append((name, await spool_upload(file.file)))
+                    except OSError as error:
+                        yield rx.toast.error(f"“{name}” could not be received ({error.strerror}); please try again.")
+            finally:  # even when the tab closes meanwhile, what was received is taken in
+                results = services.library.intake(library_id, received)
             while (result := await results.get()) is not None:
                 if result.item is None:
                     yield rx.toast.error(f"“{result.name}” {result.problem}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from home_editor.core import mirror
 from home_editor.core.errors import BadInputError, StorageError
 from home_editor.core.layout import cutout_preview_name, file_key, folder_for
 from home_editor.core.models import JobStatus, new_library_id
+from home_editor.library_service import spool_upload
 from home_editor.services import build_services
 from home_editor.settings import Settings
 from home_editor.storage.local_files import LocalFileStorage
@@ -171,3 +173,18 @@ async def test_a_3d_model_is_made_from_the_cutout_and_generate_all_skips_finishe
     assert await services.library.generate_all_models(library) == 0
     await services.library.delete(library, first.id)
     assert not glb.exists()  # the model goes with its item
+
+
+async def test_a_drop_is_spooled_to_disk_and_each_spool_file_is_gone_once_handled(services) -> None:
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    drop = (photo_bytes(), b"not a photo", photo_bytes("gradient"))
+    spooled = [await spool_upload(io.BytesIO(data)) for data in drop]
+    assert [path.read_bytes()[:3] for path in spooled] == [b"\xff\xd8\xff", b"not", b"\xff\xd8\xff"]
+    results = services.library.intake(library, list(zip(("a.jpg", "notes.png", "b.jpg"), spooled, strict=True)))
+    outcomes = []
+    while (result := await asyncio.wait_for(results.get(), 30)) is not None:
+        outcomes.append((result.name, result.item is not None))
+    assert outcomes == [("a.jpg", True), ("notes.png", False), ("b.jpg", True)]
+    assert not any(path.exists() for path in spooled)  # taken in or refused: no spool file stays behind
+    assert len((await services.library.snapshot(library)).items) == 2
