@@ -110,10 +110,10 @@ class Runner:
     def notice_new_work(self, library_id: str) -> None:
         """A job was queued: claim it now if a slot is free. (With `wake_on_enqueue` off, as in the
         original app, new work waits for the next poll; kept as a switch to measure the difference.)"""
-        if self._settings.wake_on_enqueue:
-            self.wake(library_id)
-        else:
+        if self._poll_only:
             self.start_janitor()
+        else:
+            self.wake(library_id)
 
     async def stop(self, jobs: list[Job]) -> None:
         """Stop jobs the store has just cancelled: their local executions, and their remote work."""

@@ -145,27 +145,20 @@ class LibraryState(rx.State):
     @rx.event
     async def cancel_item(self, item_id: str):
         """Cancel the item's queued or running cutout."""
-        _, toasts = await _on_item(
-            self, item_id, lambda library, library_id: library.cancel(library_id, item_id, JobType.REMBG)
-        )
-        for toast in toasts:
-            yield toast
+        _, toasts = await _on_item(self, item_id, LibraryService.cancel, JobType.REMBG)
+        return toasts
 
     @rx.event
     async def retry_item(self, item_id: str):
         """Queue a failed or cancelled cutout again."""
-        _, toasts = await _on_item(self, item_id, lambda library, library_id: library.retry(library_id, item_id))
-        for toast in toasts:
-            yield toast
+        _, toasts = await _on_item(self, item_id, LibraryService.retry, JobType.REMBG)
+        return toasts
 
     @rx.event
     async def generate_model(self, item_id: str):
         """Queue a 3D model of this item (a click goes before batch work)."""
-        _, toasts = await _on_item(
-            self, item_id, lambda library, library_id: library.generate_model(library_id, item_id)
-        )
-        for toast in toasts:
-            yield toast
+        _, toasts = await _on_item(self, item_id, LibraryService.generate_model)
+        return toasts
 
     @rx.event
     async def generate_all_models(self):
@@ -183,39 +176,31 @@ class LibraryState(rx.State):
     @rx.event
     async def cancel_model(self, item_id: str):
         """Cancel the item's queued or running 3D model."""
-        _, toasts = await _on_item(
-            self, item_id, lambda library, library_id: library.cancel(library_id, item_id, JobType.GLB)
-        )
-        for toast in toasts:
-            yield toast
+        _, toasts = await _on_item(self, item_id, LibraryService.cancel, JobType.GLB)
+        return toasts
 
     @rx.event
     async def retry_model(self, item_id: str):
         """Queue a failed or cancelled 3D model again."""
-        _, toasts = await _on_item(
-            self, item_id, lambda library, library_id: library.retry(library_id, item_id, JobType.GLB)
-        )
-        for toast in toasts:
-            yield toast
+        _, toasts = await _on_item(self, item_id, LibraryService.retry, JobType.GLB)
+        return toasts
 
     @rx.event
     async def delete_item(self, item_id: str):
         """Delete the item and its files."""
-        deleted, toasts = await _on_item(self, item_id, lambda library, library_id: library.delete(library_id, item_id))
-        for toast in toasts:
-            yield toast
-        if deleted is not None:
-            yield rx.toast.info(f"Deleted “{deleted.name}”.")
+        deleted, toasts = await _on_item(self, item_id, LibraryService.delete)
+        return toasts + ([rx.toast.info(f"Deleted “{deleted.name}”.")] if deleted is not None else [])
 
 
 async def _on_item(
-    state: Any, item_id: str, action: Callable[[LibraryService, str], Awaitable[Any]]
+    state: Any, item_id: str, action: Callable[..., Awaitable[Any]], *args: Any
 ) -> tuple[Any, list[Any]]:
-    """Run a card action on this tab's own library (an id from elsewhere finds nothing) and refresh."""
+    """Run a card action, `action(library, library_id, item_id, *args)`, on this tab's own library (an id
+    from elsewhere finds nothing) and refresh the page; return the action's result and the toasts."""
     if not is_record_id(item_id) or not state._library_id:
         return None, []
     services = get_services()
-    result = await action(services.library, state._library_id)
+    result = await action(services.library, state._library_id, item_id, *args)
     return result, show(state, await services.library.snapshot(state._library_id))
 
 

@@ -31,6 +31,7 @@ def test_cancel_retry_and_delete_from_the_card(app: AppServer, page: Page, image
     assert (folder / "original.jpg").is_file()
     card.locator("[data-testid=delete-button]").click()
     expect(page.locator("[data-testid=item-card]")).to_have_count(0)
+    expect(page.get_by_text("Deleted “chair.jpg”.")).to_be_visible()
     assert not folder.exists()
     page.reload()
     page.wait_for_selector("[data-ready=true]")

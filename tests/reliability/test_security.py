@@ -3,6 +3,7 @@ no inbound endpoint to forge results through, and safe headers on served files."
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,13 @@ def tab_of(library_id: str) -> LibraryState:
     return state
 
 
-async def drain(handler) -> None:
-    async for _ in handler:
-        pass
+async def drain(call) -> None:
+    """Run an event handler to its end (a generator yields events; a coroutine returns them)."""
+    if inspect.isasyncgen(call):
+        async for _ in call:
+            pass
+    else:
+        await call
 
 
 @pytest.mark.reliability("S one library cannot touch another's items", "forged item ids in events are refused")
