@@ -67,7 +67,7 @@ class TrellisProcessor:
         """Check a downloaded result; a broken one is dropped upstream and forgotten, so the next attempt
         submits again instead of downloading the same broken file."""
         try:
-            return check(data)
+            return await asyncio.to_thread(check, data)  # reads the whole file: not on the event loop
         except TransientError:
             await self._client.delete(remote_id)
             await context.remember_remote_id("")
