@@ -28,6 +28,7 @@ class Settings:
     max_attempts: int = 3
     retry_base_seconds: float = 2.0
     lease_seconds: float = 15.0
+    renew_seconds: float | None = None  # how often a runner renews its jobs' leases (None: a third of the lease)
     cleanup_interval_seconds: float = 600.0
     media_dir: Path = Path("uploaded_files/home_editor")
     execution_log: Path | None = None
@@ -61,6 +62,11 @@ class Settings:
         """The lease length in milliseconds."""
         return int(self.lease_seconds * 1000)
 
+    @property
+    def renew_ms(self) -> int:
+        """The lease renewal interval in milliseconds."""
+        return int((self.renew_seconds or self.lease_seconds / 3) * 1000)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Read `HOME_EDITOR_*` variables; raise ConfigError naming the first bad one."""
@@ -79,15 +85,20 @@ class Settings:
 
         log = env.get("HOME_EDITOR_EXECUTION_LOG", "").strip()
         remote = _remote_backends(env)
+        lease = read("LEASE_SECONDS", float, cls.lease_seconds, minimum=1)
+        poll = read("POLL_SECONDS", float, cls.poll_seconds, minimum=0.05)
+        renew = read("RENEW_SECONDS", float, lease / 3, minimum=0.05)
+        _check_lease_timing(lease=lease, poll=poll, renew=renew)
         return cls(
-            poll_seconds=read("POLL_SECONDS", float, cls.poll_seconds, minimum=0.05),
+            poll_seconds=poll,
             concurrency=read("CONCURRENCY", int, cls.concurrency, minimum=1),
             max_upload_bytes=int(read("MAX_UPLOAD_MB", float, 25.0, minimum=0.001) * 2**20),
             max_pixels=int(read("MAX_MEGAPIXELS", float, 50.0, minimum=0.001) * 1_000_000),
             job_ttl_hours=read("JOB_TTL_HOURS", float, cls.job_ttl_hours, minimum=0),
             max_attempts=read("MAX_ATTEMPTS", int, cls.max_attempts, minimum=1),
             retry_base_seconds=read("RETRY_BASE_SECONDS", float, cls.retry_base_seconds, minimum=0),
-            lease_seconds=read("LEASE_SECONDS", float, cls.lease_seconds, minimum=1),
+            lease_seconds=lease,
+            renew_seconds=renew,
             cleanup_interval_seconds=read("CLEANUP_SECONDS", float, cls.cleanup_interval_seconds, minimum=1),
             media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or cls.media_dir),
             execution_log=Path(log) if log else None,
@@ -96,6 +107,24 @@ class Settings:
             wake_on_enqueue=env.get("HOME_EDITOR_WAKE_ON_ENQUEUE", "1").strip().lower() not in ("0", "false", "no"),
             **remote,
         )
+
+
+def _check_lease_timing(*, lease: float, poll: float, renew: float) -> None:
+    """A runner renews its leases on its ticks, so both the renewal interval and the poll interval must
+    be well under the lease: at most a third of it each, which leaves a third of the lease for a slow
+    tick (a busy database, a pause) before another runner may take a job over.
+
+    Raises:
+        ConfigError: Naming the variable to change and the largest value allowed.
+    """
+    limit = lease / 3
+    for name, value in (("RENEW_SECONDS", renew), ("POLL_SECONDS", poll)):
+        if value > limit:
+            raise ConfigError(
+                f"HOME_EDITOR_{name}={value:g} is too long for HOME_EDITOR_LEASE_SECONDS={lease:g}: it must be "
+                f"at most a third of the lease ({limit:g} s), or a running job could be taken for abandoned "
+                f"and run twice. Lower it or raise the lease."
+            )
 
 
 def _remote_backends(env: Mapping[str, str]) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from home_editor.core.models import TERMINAL_STATUSES, Job, JobStatus
 
@@ -26,21 +26,25 @@ def is_due(job: Job, now_ms: int) -> bool:
     return job.status is JobStatus.PENDING and job.not_before_ms <= now_ms
 
 
-def pick_claims(jobs: Iterable[Job], *, now_ms: int, concurrency: int) -> list[Job]:
+def pick_claims(
+    jobs: Iterable[Job], *, now_ms: int, concurrency: int, still_running: Collection[str] = ()
+) -> list[Job]:
     """The jobs to start now: due pending jobs in claim order, up to the free slots.
 
     Args:
         jobs: All jobs of one library.
         now_ms: The current time.
         concurrency: How many jobs of the library may run at once.
+        still_running: Ids of jobs the claiming runner still executes (their claim was taken away and
+            they have not stopped yet): never claimed again until they have, and they hold their slot.
 
     Returns:
         The jobs to claim, best first (not yet changed).
     """
     jobs = list(jobs)
-    running = sum(job.status is JobStatus.PROCESSING for job in jobs)
+    running = sum(job.status is JobStatus.PROCESSING or job.id in still_running for job in jobs)
     free = max(concurrency - running, 0)
-    due = sorted((job for job in jobs if is_due(job, now_ms)), key=claim_order)
+    due = sorted((job for job in jobs if is_due(job, now_ms) and job.id not in still_running), key=claim_order)
     return due[:free]
 
 

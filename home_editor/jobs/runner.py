@@ -96,6 +96,7 @@ class Runner:
         self._running: dict[str, _Running] = {}
         self._janitor: asyncio.Task[None] | None = None
         self._expired_at: dict[str, int] = {}
+        self._last_cleanup_ms = 0
         self._poll_only = not settings.wake_on_enqueue  # the original app's behaviour, kept for measuring
 
     # ---- what tabs and handlers call ---------------------------------------------------------
@@ -134,6 +135,12 @@ class Runner:
         while (drain := self._drains.get(library_id)) is not None and not drain.done():
             await asyncio.wait({drain})
 
+    async def until_jobs_done(self, library_id: str) -> None:
+        """Wait until the library's jobs running in this process have finished (tests step with it)."""
+        tasks = [running.task for running in self._running.values() if running.library_id == library_id]
+        if tasks:
+            await asyncio.wait(tasks)
+
     def start_janitor(self) -> None:
         """Start the periodic sweep (resume libraries with work, e.g. after a restart; drop old jobs)."""
         if self._janitor is None or self._janitor.done():
@@ -156,7 +163,7 @@ class Runner:
             wake.clear()
             timeout = self._settings.poll_seconds
             try:
-                await self._tick(library_id)
+                await self.tick(library_id)
                 active, next_due = await self._store.queue_state(library_id, self._clock())
             except Exception:
                 logger.exception("Queue tick failed for a library; trying again")
@@ -171,43 +178,69 @@ class Runner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout)
 
-    async def _tick(self, library_id: str) -> None:
-        settings = self._settings
-        if self._clock() - self._expired_at.get(library_id, 0) >= settings.poll_seconds * 1000:
-            self._expired_at[library_id] = self._clock()  # once a poll is enough: a lease lasts many polls
-            recovered = await self._store.expire_leases(
-                now_ms=self._clock(), max_attempts=settings.max_attempts, library_id=library_id
-            )
-            if recovered:
-                self._hub.notify(library_id)
+    async def tick(self, library_id: str) -> list[Job]:
+        """One step of the library's queue (the drain loop calls it; tests step the runner with it):
+        renew this process's leases first, then return other runners' expired jobs to the queue, then
+        claim due jobs for the free slots. Jobs this process runs are never taken for abandoned by it.
+
+        Returns:
+            The jobs claimed and started by this step.
+        """
         await self._renew_leases(library_id)
-        free = settings.concurrency - self.running_count(library_id)
-        if free <= 0:
-            return
-        claimed = await self._store.claim_due(
-            library_id,
-            tokens=[secrets.token_hex(8) for _ in range(free)],
-            now_ms=self._clock(),
-            lease_ms=settings.lease_ms,
-            concurrency=settings.concurrency,
-        )
-        for job in claimed:
-            task = asyncio.create_task(self._execute(library_id, job), name=f"job-{job.id}")
-            self._running[job.id] = _Running(library_id, job, task, renewed_ms=self._clock())
-        if claimed:
-            self._hub.notify(library_id)
+        await self._expire_abandoned(library_id)
+        return await self._claim(library_id)
 
     async def _renew_leases(self, library_id: str) -> None:
         now = self._clock()
         for running in list(self._running.values()):
-            if running.library_id != library_id or now - running.renewed_ms < self._settings.lease_ms / 3:
+            if running.library_id != library_id or now - running.renewed_ms < self._settings.renew_ms:
                 continue
             if await self._store.renew_lease(
                 running.job.id, running.job.lease_token, until_ms=now + self._settings.lease_ms
             ):
                 running.renewed_ms = now
             else:
-                running.task.cancel()
+                running.task.cancel()  # cancelled, or taken over by another runner: stop working on it
+
+    async def _expire_abandoned(self, library_id: str) -> None:
+        now = self._clock()
+        if now - self._expired_at.get(library_id, 0) < self._settings.poll_seconds * 1000:
+            return  # once a poll is enough: a lease lasts many polls
+        self._expired_at[library_id] = now
+        recovered = await self._store.expire_leases(
+            now_ms=now, max_attempts=self._settings.max_attempts, library_id=library_id, keep=self._own_job_ids()
+        )
+        if recovered:
+            self._hub.notify(library_id)
+
+    async def _claim(self, library_id: str) -> list[Job]:
+        settings = self._settings
+        free = settings.concurrency - self.running_count(library_id)
+        if free <= 0:
+            return []
+        claimed = await self._store.claim_due(
+            library_id,
+            tokens=[secrets.token_hex(8) for _ in range(free)],
+            now_ms=self._clock(),
+            lease_ms=settings.lease_ms,
+            concurrency=settings.concurrency,
+            still_running=self._own_job_ids(),
+        )
+        for job in claimed:
+            self._start(library_id, job)
+        if claimed:
+            self._hub.notify(library_id)
+        return claimed
+
+    def _start(self, library_id: str, job: Job) -> None:
+        if job.id in self._running:  # cannot happen (own jobs are never claimed again): never run one twice
+            logger.error("Job %s was claimed while this process still runs it; leaving the new claim", job.id)
+            return
+        task = asyncio.create_task(self._execute(library_id, job), name=f"job-{job.id}")
+        self._running[job.id] = _Running(library_id, job, task, renewed_ms=self._clock())
+
+    def _own_job_ids(self) -> list[str]:
+        return list(self._running)
 
     def _hooks(self, library_id: str, job: Job) -> JobContext:
         """Progress reporting and remote-id persistence for one claimed attempt (both notice a lost claim)."""
@@ -261,22 +294,31 @@ class Runner:
             )
         finally:
             self._journal.record("end", job.id, job.type.value)
-            self._running.pop(job.id, None)  # no await from here on: the drain sees the slot free and woken
+            self._forget_running(job)  # no await from here on: the drain sees the slot free and woken
             self._hub.notify(library_id)
             if not self._poll_only:
                 self.wake(library_id)
 
+    def _forget_running(self, job: Job) -> None:
+        """Remove this execution's entry, and only its own (never a later claim's of the same job)."""
+        entry = self._running.get(job.id)
+        if entry is not None and entry.job.lease_token == job.lease_token:
+            del self._running[job.id]
+
+    async def sweep(self) -> None:
+        """One janitor step: wake libraries that have work (e.g. after a restart); drop old settled jobs."""
+        for library_id in await self._store.libraries_with_work():
+            self.wake(library_id)
+        if self._clock() - self._last_cleanup_ms >= self._settings.cleanup_interval_seconds * 1000:
+            removed = await self._store.cleanup(now_ms=self._clock(), ttl_ms=self._settings.job_ttl_ms)
+            self._last_cleanup_ms = self._clock()
+            if removed:
+                logger.info("Removed %d settled jobs older than the time to live", removed)
+
     async def _sweep_forever(self) -> None:
-        last_cleanup = 0
         while True:
             try:
-                for library_id in await self._store.libraries_with_work():
-                    self.wake(library_id)
-                if self._clock() - last_cleanup >= self._settings.cleanup_interval_seconds * 1000:
-                    removed = await self._store.cleanup(now_ms=self._clock(), ttl_ms=self._settings.job_ttl_ms)
-                    last_cleanup = self._clock()
-                    if removed:
-                        logger.info("Removed %d settled jobs older than the time to live", removed)
+                await self.sweep()
             except Exception:
                 logger.exception("Janitor sweep failed; trying again")
             await asyncio.sleep(self._settings.poll_seconds)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -134,10 +134,17 @@ class LibraryStore:
         return claimed[0] if claimed else None
 
     def claim_due(
-        self, library_id: str, *, tokens: Sequence[str], now_ms: int, lease_ms: int, concurrency: int
+        self,
+        library_id: str,
+        *,
+        tokens: Sequence[str],
+        now_ms: int,
+        lease_ms: int,
+        concurrency: int,
+        still_running: Collection[str] = (),
     ) -> list[Job]:
         """Atomically claim the library's best due pending jobs (one per token) while fewer than
-        `concurrency` run, in one transaction.
+        `concurrency` run, in one transaction. Jobs the caller `still_running` are not claimed again.
 
         The library row is locked first (FOR UPDATE on Postgres; SQLite transactions are IMMEDIATE),
         so concurrent claimers of one library are serialised and the running count cannot be exceeded.
@@ -151,7 +158,7 @@ class LibraryStore:
                     sa.select(jobs).where(jobs.c.library_id == library_id, jobs.c.status.in_(_ACTIVE))
                 ).mappings()
             ]
-            picked = scheduler.pick_claims(active, now_ms=now_ms, concurrency=concurrency)
+            picked = scheduler.pick_claims(active, now_ms=now_ms, concurrency=concurrency, still_running=still_running)
             for job, token in zip(picked, tokens, strict=False):
                 claimed = scheduler.claimed(job, now_ms=now_ms, token=token, lease_ms=lease_ms)
                 if self._compare_and_set(conn, job, claimed):
@@ -244,8 +251,11 @@ class LibraryStore:
             self._sync_item(conn, settled)
             return settled
 
-    def expire_leases(self, *, now_ms: int, max_attempts: int, library_id: str | None = None) -> list[Job]:
-        """Return processing jobs whose runner stopped renewing them (a restart) to the queue.
+    def expire_leases(
+        self, *, now_ms: int, max_attempts: int, library_id: str | None = None, keep: Collection[str] = ()
+    ) -> list[Job]:
+        """Return processing jobs whose runner stopped renewing them (a restart) to the queue; the jobs in
+        `keep` are the caller's own running jobs, which it renews itself, and are never expired by it.
 
         Returns:
             The recovered jobs (pending again, or failed when out of attempts).
@@ -255,6 +265,8 @@ class LibraryStore:
             query = sa.select(jobs).where(jobs.c.status == JobStatus.PROCESSING.value, jobs.c.lease_until_ms < now_ms)
             if library_id is not None:
                 query = query.where(jobs.c.library_id == library_id)
+            if keep:
+                query = query.where(jobs.c.id.not_in(list(keep)))
             for row in conn.execute(query).mappings().all():
                 job = job_from_row(row)
                 back = scheduler.recovered(job, now_ms=now_ms, max_attempts=max_attempts)

@@ -88,3 +88,31 @@ def test_secrets_never_appear_in_the_settings_repr() -> None:
         }
     )
     assert "k-9f8e7d" not in repr(settings) and "T0ken" not in repr(settings)
+
+
+def test_leases_are_renewed_three_times_a_lease_by_default() -> None:
+    settings = Settings.from_env({"HOME_EDITOR_LEASE_SECONDS": "30"})
+    assert (settings.lease_seconds, settings.renew_ms) == (30.0, 10_000)
+    assert Settings.from_env({}).renew_ms == Settings().renew_ms == 5_000
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"HOME_EDITOR_LEASE_SECONDS": "15", "HOME_EDITOR_RENEW_SECONDS": "6"}, "HOME_EDITOR_RENEW_SECONDS=6"),
+        ({"HOME_EDITOR_LEASE_SECONDS": "3", "HOME_EDITOR_POLL_SECONDS": "2"}, "HOME_EDITOR_POLL_SECONDS=2"),
+        ({"HOME_EDITOR_POLL_SECONDS": "20"}, "HOME_EDITOR_POLL_SECONDS=20"),
+    ],
+)
+def test_renew_and_poll_intervals_longer_than_a_third_of_the_lease_are_refused(env: dict, named: str) -> None:
+    """A runner that renews or looks too rarely would see its own running job as abandoned."""
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)
+    assert named in str(raised.value) and "third of the lease" in str(raised.value)
+
+
+def test_intervals_of_exactly_a_third_of_the_lease_are_accepted() -> None:
+    settings = Settings.from_env(
+        {"HOME_EDITOR_LEASE_SECONDS": "9", "HOME_EDITOR_RENEW_SECONDS": "3", "HOME_EDITOR_POLL_SECONDS": "3"}
+    )
+    assert (settings.renew_ms, settings.poll_seconds) == (3000, 3.0)
