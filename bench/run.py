@@ -16,6 +16,7 @@ from bench.browser_bench import run_browser_metrics
 from bench.loop_bench import loop_stalls_ms
 from bench.processing_bench import processing_times
 from bench.queue_bench import makespan, pickup_latencies
+from bench.read_bench import read_metrics
 from bench.report import rows_for, write_markdown
 from bench.stats import machine, summary
 from bench.trellis_bench import status_calls_per_minute
@@ -37,6 +38,8 @@ def main() -> None:
     results: dict[str, object] = {"machine": machine(), "quick": args.quick}
     print("queue…", flush=True)
     results |= asyncio.run(_queue_metrics(20 if args.quick else 100))
+    print("reads while claiming…", flush=True)
+    results["snapshots_while_claiming"] = asyncio.run(read_metrics(3.0 if args.quick else 10.0))
     print("processing…", flush=True)
     results["processing_s"] = {
         name: summary(values) for name, values in processing_times(3 if args.quick else 10).items()

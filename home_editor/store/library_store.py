@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from home_editor.core import scheduler
 from home_editor.core.models import ACTIVE_STATUSES, Item, Job, JobStatus, JobType
 from home_editor.store.records import item_from_row, item_values, job_from_row, job_values
-from home_editor.store.schema import items, jobs, libraries
+from home_editor.store.schema import for_writes, items, jobs, libraries
 
 _ACTIVE = [status.value for status in ACTIVE_STATUSES]
 _TERMINAL = [JobStatus.COMPLETED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value]
@@ -33,7 +33,8 @@ class LibraryStore:
     """Synchronous store on a SQLAlchemy engine; `AsyncLibraryStore` runs it off the event loop."""
 
     def __init__(self, engine: sa.Engine, *, rng: random.Random | None = None) -> None:
-        self._engine = engine
+        self._engine = engine  # reads: deferred transactions, never waiting for a writer (WAL)
+        self._writer = for_writes(engine)  # writes: take the write lock when they begin
         self._rng = rng or random.Random()
 
     # ---- reads -------------------------------------------------------------------------------
@@ -115,13 +116,13 @@ class LibraryStore:
 
     def ensure_library(self, library_id: str, now_ms: int) -> None:
         """Create the library record if it does not exist yet."""
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             if conn.execute(sa.select(libraries.c.id).where(libraries.c.id == library_id)).first() is None:
                 conn.execute(sa.insert(libraries).values(id=library_id, created_ms=now_ms))
 
     def add_item(self, library_id: str, item: Item, job: Job | None, *, content_hash: str = "") -> None:
         """Add a new item, and its first job, in one transaction."""
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             conn.execute(sa.insert(items).values(library_id=library_id, content_hash=content_hash, **item_values(item)))
             if job is not None:
                 conn.execute(sa.insert(jobs).values(library_id=library_id, **job_values(job)))
@@ -146,11 +147,11 @@ class LibraryStore:
         """Atomically claim the library's best due pending jobs (one per token) while fewer than
         `concurrency` run, in one transaction. Jobs the caller `still_running` are not claimed again.
 
-        The library row is locked first (FOR UPDATE on Postgres; SQLite transactions are IMMEDIATE),
+        The library row is locked first (FOR UPDATE on Postgres; SQLite write transactions are IMMEDIATE),
         so concurrent claimers of one library are serialised and the running count cannot be exceeded.
         """
         claims: list[Job] = []
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             conn.execute(sa.select(libraries.c.id).where(libraries.c.id == library_id).with_for_update())
             active = [
                 job_from_row(row)
@@ -182,7 +183,7 @@ class LibraryStore:
 
     def _update_claimed(self, job_id: str, token: str, **values: object) -> bool:
         """Write to a job only while the claim `token` still holds it."""
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             result = conn.execute(
                 sa.update(jobs)
                 .where(jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value)
@@ -207,7 +208,7 @@ class LibraryStore:
         Returns:
             The completed job, or None when the claim is gone (the result must then be discarded).
         """
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             job = self._claimed_job(conn, job_id, token)
             if job is None:
                 return None
@@ -233,7 +234,7 @@ class LibraryStore:
         Returns:
             The settled job, or None when the claim is gone.
         """
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             job = self._claimed_job(conn, job_id, token)
             if job is None:
                 return None
@@ -261,7 +262,7 @@ class LibraryStore:
             The recovered jobs (pending again, or failed when out of attempts).
         """
         recovered = []
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             query = sa.select(jobs).where(jobs.c.status == JobStatus.PROCESSING.value, jobs.c.lease_until_ms < now_ms)
             if library_id is not None:
                 query = query.where(jobs.c.library_id == library_id)
@@ -281,7 +282,7 @@ class LibraryStore:
         Returns:
             How many jobs were removed.
         """
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             result = conn.execute(
                 sa.delete(jobs).where(jobs.c.status.in_(_TERMINAL), jobs.c.updated_ms < now_ms - ttl_ms)
             )
@@ -296,7 +297,7 @@ class LibraryStore:
             The cancelled jobs (empty for another library's item or when nothing was active).
         """
         done = []
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             for job in self._active_jobs(conn, library_id, item_id, job_type):
                 stopped = scheduler.cancelled(job, now_ms=now_ms)
                 if stopped is not None and self._compare_and_set(conn, job, stopped):
@@ -310,7 +311,7 @@ class LibraryStore:
         Returns:
             The queued job, or None when the item is not this library's or already has active work.
         """
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             if self._item(conn, library_id, item_id) is None or self._active_jobs(conn, library_id, item_id, job_type):
                 return None
             latest = (
@@ -341,7 +342,7 @@ class LibraryStore:
         Returns:
             The queued job, or None when it was not queued.
         """
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             item = self._item(conn, library_id, job.item_id)
             if item is None or (job.type is JobType.GLB and not item.cutout):
                 return None
@@ -357,7 +358,7 @@ class LibraryStore:
         Returns:
             The deleted item (so its files can be removed), or None if it is not this library's.
         """
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             item = self._item(conn, library_id, item_id)
             if item is None:
                 return None
@@ -372,7 +373,7 @@ class LibraryStore:
 
     def upsert_from_mirror(self, library_id: str, new_items: Sequence[Item], new_jobs: Sequence[Job]) -> None:
         """Write verified mirror records; a row changed meanwhile (newer `updated_ms`) is left alone."""
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             for item in new_items:
                 self._upsert(conn, items, library_id, item.id, item.updated_ms, item_values(item))
             for job in new_jobs:

@@ -63,12 +63,16 @@ jobs = sa.Table(
 )
 
 
+WRITE_LOCK = "home_editor_write_lock"
+
+
 def create_engine(url: str) -> sa.Engine:
     """An engine for `url` with the tables created.
 
-    On SQLite every transaction starts with BEGIN IMMEDIATE (it takes the write lock at once, so a
-    read-then-write claim can never interleave with another process's), WAL lets readers run beside
-    the writer, and a busy timeout makes writers wait for each other instead of failing.
+    On SQLite, transactions of the engine returned by `for_writes` start with BEGIN IMMEDIATE (they
+    take the write lock at once, so a read-then-write claim can never interleave with another
+    process's); every other transaction is deferred, so with WAL a read never waits for a writer nor
+    holds one up. A busy timeout makes writers wait for each other instead of failing.
     """
     kwargs: dict[str, Any] = {}
     is_sqlite = url.startswith("sqlite")
@@ -79,10 +83,16 @@ def create_engine(url: str) -> sa.Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, **kwargs)
     if is_sqlite:
-        _make_sqlite_transactions_immediate(engine)
-    metadata.create_all(engine)
-    _add_missing_columns(engine)
+        _make_sqlite_writes_immediate(engine)
+    metadata.create_all(for_writes(engine))
+    _add_missing_columns(for_writes(engine))
     return engine
+
+
+def for_writes(engine: sa.Engine) -> sa.Engine:
+    """The same engine (and pool) for transactions that write: on SQLite they take the write lock when
+    they begin. Reads use the plain engine."""
+    return engine.execution_options(**{WRITE_LOCK: True})
 
 
 def _add_missing_columns(engine: sa.Engine) -> None:
@@ -103,7 +113,7 @@ def _add_missing_columns(engine: sa.Engine) -> None:
                 )
 
 
-def _make_sqlite_transactions_immediate(engine: sa.Engine) -> None:
+def _make_sqlite_writes_immediate(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN
@@ -115,4 +125,5 @@ def _make_sqlite_transactions_immediate(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        writes = connection.get_execution_options().get(WRITE_LOCK, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")

@@ -4,10 +4,12 @@ lease recovery, cleanup, user actions and library isolation.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from home_editor.core.models import JobStatus, JobType, new_library_id
 from home_editor.store.library_store import LibraryStore
@@ -257,3 +259,45 @@ def test_a_model_needs_the_cutout_and_one_active_model_job_at_most(store: Librar
     assert store.queue(library, job(item_id=done.id, type=JobType.GLB)) is not None
     assert store.queue(library, job(item_id=done.id, type=JobType.GLB)) is None  # already queued
     assert store.item(library, done.id).model_status is JobStatus.PENDING
+
+
+def test_a_snapshot_reads_while_another_connection_holds_the_write_lock(db_url: str, tmp_path: Path) -> None:
+    """With WAL a reader neither waits for a writer nor sees its uncommitted rows. The store's connections
+    get no busy timeout here, so a read that asked for the write lock would fail at once, not wait."""
+    engine = create_engine(db_url)
+
+    @sa.event.listens_for(engine, "connect")
+    def _never_wait(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    engine.dispose()  # connections made from now on never wait
+    store = LibraryStore(engine)
+    library = new_library_id()
+    [queued] = add(store, library, 1)
+    writer = sqlite3.connect(tmp_path / "test.db", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE he_jobs SET message = 'not committed'")
+        snapshot = store.snapshot(library)
+        assert [j.message for j in snapshot.jobs] == [queued.message]
+        assert store.job(queued.id) is not None and store.queue_state(library, NOW) == (1, None)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_reads_begin_deferred_and_writes_take_the_write_lock_at_once(store: LibraryStore, db_url: str) -> None:
+    library = new_library_id()
+    add(store, library, 1)
+    begun: list[str] = []
+    engine = store._engine  # the store's own engine, whose transactions the listener sees
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _record(_conn, _cursor, statement: str, *_args: object) -> None:
+        if statement.startswith("BEGIN"):
+            begun.append(statement)
+
+    store.snapshot(library)
+    assert begun == ["BEGIN"]
+    claim(store, library)
+    assert begun == ["BEGIN", "BEGIN IMMEDIATE"]
