@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from home_editor.core import scheduler
 from home_editor.core.models import ACTIVE_STATUSES, Item, Job, JobStatus, JobType
 from home_editor.store.records import item_from_row, item_values, job_from_row, job_values
-from home_editor.store.schema import for_writes, items, jobs, libraries
+from home_editor.store.schema import for_writes, insert_for, items, jobs, libraries
 
 _ACTIVE = [status.value for status in ACTIVE_STATUSES]
 _TERMINAL = [JobStatus.COMPLETED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value]
@@ -115,10 +115,11 @@ class LibraryStore:
     # ---- creating ----------------------------------------------------------------------------
 
     def ensure_library(self, library_id: str, now_ms: int) -> None:
-        """Create the library record if it does not exist yet."""
+        """Create the library record if it does not exist yet (one statement: two tabs or workers doing it
+        at once never collide)."""
         with self._writer.begin() as conn:
-            if conn.execute(sa.select(libraries.c.id).where(libraries.c.id == library_id)).first() is None:
-                conn.execute(sa.insert(libraries).values(id=library_id, created_ms=now_ms))
+            insert = insert_for(conn, libraries).values(id=library_id, created_ms=now_ms)
+            conn.execute(insert.on_conflict_do_nothing(index_elements=[libraries.c.id]))
 
     def add_item(self, library_id: str, item: Item, job: Job | None, *, content_hash: str = "") -> None:
         """Add a new item, and its first job, in one transaction."""
@@ -375,25 +376,20 @@ class LibraryStore:
         """Write verified mirror records; a row changed meanwhile (newer `updated_ms`) is left alone."""
         with self._writer.begin() as conn:
             for item in new_items:
-                self._upsert(conn, items, library_id, item.id, item.updated_ms, item_values(item))
+                self._upsert(conn, items, library_id, item_values(item))
             for job in new_jobs:
-                self._upsert(conn, jobs, library_id, job.id, job.updated_ms, job_values(job))
+                self._upsert(conn, jobs, library_id, job_values(job))
 
     # ---- helpers -------------------------------------------------------------------------------
 
     @staticmethod
-    def _upsert(
-        conn: sa.Connection, table: sa.Table, library_id: str, record_id: str, updated_ms: int, values: dict
-    ) -> None:
-        existing = conn.execute(
-            sa.select(table.c.library_id, table.c.updated_ms).where(table.c.id == record_id)
-        ).first()
-        if existing is None:
-            conn.execute(sa.insert(table).values(library_id=library_id, **values))
-        elif existing[0] == library_id and existing[1] < updated_ms:
-            conn.execute(
-                sa.update(table).where(table.c.id == record_id, table.c.updated_ms == existing[1]).values(**values)
-            )
+    def _upsert(conn: sa.Connection, table: sa.Table, library_id: str, values: dict) -> None:
+        """Insert the record, or update it if it is this library's and older: one statement, so two
+        writers of the same new record never collide."""
+        insert = insert_for(conn, table).values(library_id=library_id, **values)
+        changes = {name: insert.excluded[name] for name in values if name != "id"}
+        newer = sa.and_(table.c.library_id == library_id, table.c.updated_ms < insert.excluded.updated_ms)
+        conn.execute(insert.on_conflict_do_update(index_elements=[table.c.id], set_=changes, where=newer))
 
     @staticmethod
     def _item(conn: sa.Connection, library_id: str, item_id: str) -> Item | None:

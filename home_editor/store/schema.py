@@ -6,6 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from home_editor.core.errors import ConfigError
 
 metadata = sa.MetaData()
 
@@ -64,6 +67,7 @@ jobs = sa.Table(
 
 
 WRITE_LOCK = "home_editor_write_lock"
+SUPPORTED_DATABASES = ("sqlite", "postgresql")  # both have INSERT … ON CONFLICT
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -82,11 +86,18 @@ def create_engine(url: str) -> sa.Engine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name not in SUPPORTED_DATABASES:
+        raise ConfigError(f"HOME_EDITOR_DB_URL must name a SQLite or Postgres database, not {engine.dialect.name!r}")
     if is_sqlite:
         _make_sqlite_writes_immediate(engine)
     metadata.create_all(for_writes(engine))
     _add_missing_columns(for_writes(engine))
     return engine
+
+
+def insert_for(conn: sa.Connection, table: sa.Table) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT that supports `ON CONFLICT` in the connection's database (SQLite or Postgres)."""
+    return sqlite.insert(table) if conn.dialect.name == "sqlite" else postgresql.insert(table)
 
 
 def for_writes(engine: sa.Engine) -> sa.Engine:

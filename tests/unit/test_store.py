@@ -4,8 +4,10 @@ lease recovery, cleanup, user actions and library isolation.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -301,3 +303,89 @@ def test_reads_begin_deferred_and_writes_take_the_write_lock_at_once(store: Libr
     assert begun == ["BEGIN"]
     claim(store, library)
     assert begun == ["BEGIN", "BEGIN IMMEDIATE"]
+
+
+class ReadTogether:
+    """Holds each thread after its read of `table` until the other thread has read it too (or finished),
+    so both decide on the same stale "not there yet" before either writes, as two tabs can."""
+
+    def __init__(self, engine: sa.Engine, table: str) -> None:
+        self._arrived = 0
+        self._condition = threading.Condition()
+
+        @sa.event.listens_for(engine, "after_cursor_execute")
+        def _hold(_conn, _cursor, statement: str, *_args: object) -> None:
+            if statement.startswith("SELECT") and f"FROM {table}" in statement:
+                self.arrive()
+
+    def arrive(self) -> None:
+        with self._condition:
+            self._arrived += 1
+            self._condition.notify_all()
+            self._condition.wait_for(lambda: self._arrived >= 2, timeout=30)
+
+    def run_both(self, work: Callable[[], None]) -> list[BaseException]:
+        """Run `work` in two threads at once; the errors they raised."""
+        errors: list[BaseException] = []
+
+        def one() -> None:
+            try:
+                work()
+            except BaseException as error:
+                errors.append(error)
+            finally:
+                with self._condition:  # finished: nobody waits for this thread's read any longer
+                    self._arrived += 1
+                    self._condition.notify_all()
+
+        threads = [threading.Thread(target=one) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return errors
+
+
+def read_committed_engine(db_url: str) -> sa.Engine:
+    """An engine on the same file that, like Postgres' default isolation, lets a statement read outside
+    any write lock (pysqlite's own transaction handling: a SELECT runs on its own, BEGIN comes with the
+    first write)."""
+    create_engine(db_url)  # the tables, and WAL
+    return sa.create_engine(db_url, connect_args={"check_same_thread": False, "timeout": 30})
+
+
+def test_two_tabs_creating_the_same_library_at_once_never_collide(db_url: str) -> None:
+    engine = read_committed_engine(db_url)
+    store = LibraryStore(engine)
+    library = new_library_id()
+    errors = ReadTogether(engine, "he_libraries").run_both(lambda: store.ensure_library(library, NOW))
+    assert errors == []
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM he_libraries")).scalar_one() == 1
+
+
+def test_two_tabs_adopting_the_same_mirror_record_at_once_never_collide(db_url: str) -> None:
+    engine = read_committed_engine(db_url)
+    store = LibraryStore(engine)
+    library = new_library_id()
+    store.ensure_library(library, NOW)
+    recovered = item(created_ms=NOW)
+    recovered_job = job("P", item_id=recovered.id, created_ms=NOW)
+    errors = ReadTogether(engine, "he_items").run_both(
+        lambda: store.upsert_from_mirror(library, [recovered], [recovered_job])
+    )
+    assert errors == []
+    snapshot = store.snapshot(library)
+    assert [i.id for i in snapshot.items] == [recovered.id] and [j.id for j in snapshot.jobs] == [recovered_job.id]
+
+
+def test_a_mirror_record_updates_only_an_older_row_of_its_own_library(store: LibraryStore) -> None:
+    library, other = new_library_id(), new_library_id()
+    [queued] = add(store, library, 1)
+    stored = store.item(library, queued.item_id)
+    store.upsert_from_mirror(library, [dataclasses.replace(stored, name="older", updated_ms=stored.updated_ms - 1)], [])
+    assert store.item(library, queued.item_id).name == stored.name
+    store.upsert_from_mirror(other, [dataclasses.replace(stored, name="foreign", updated_ms=stored.updated_ms + 5)], [])
+    assert store.item(library, queued.item_id).name == stored.name and store.item(other, queued.item_id) is None
+    store.upsert_from_mirror(library, [dataclasses.replace(stored, name="newer", updated_ms=stored.updated_ms + 5)], [])
+    assert store.item(library, queued.item_id).name == "newer"
