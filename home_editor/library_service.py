@@ -271,12 +271,14 @@ class LibraryService:
             logger.warning("Could not remove %d stored files", len(keys))
 
 
-async def spool_upload(source: BinaryIO) -> Path:
-    """Copy a received file to a private temporary file (in chunks, off the event loop) for `intake`:
-    the request's own copy disappears when the request ends, and holding bytes in memory does not scale."""
+async def spool_upload(source: BinaryIO, spool_dir: Path) -> Path:
+    """Copy a received file to a private temporary file in `spool_dir` (in chunks, off the event loop) for
+    `intake`: the request's own copy disappears when the request ends, and holding bytes in memory does
+    not scale. The folder is the app's own (owner-only, never served), not the system's temp folder."""
 
     def copy() -> Path:
-        handle, name = tempfile.mkstemp(prefix="home-editor-upload-")
+        spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, name = tempfile.mkstemp(prefix="home-editor-upload-", dir=spool_dir)
         try:
             with os.fdopen(handle, "wb") as spool:
                 shutil.copyfileobj(source, spool, 1 << 20)

@@ -14,6 +14,26 @@ from home_editor.core.errors import ConfigError
 T = TypeVar("T")
 BLOB_TOKEN_PATTERN = re.compile(r"^vercel_blob_rw_([A-Za-z0-9]+)_([A-Za-z0-9]+)$")
 DEFAULT_BLOB_API_URL = "https://vercel.com/api/blob"
+DB_FILE_NAME = "home_editor.db"
+
+
+def data_dir_from(env: Mapping[str, str]) -> Path:
+    """Where the app keeps what only the server may read (database, spool, and local files by default):
+    `HOME_EDITOR_DATA_DIR`, else `$XDG_DATA_HOME/home_editor` (~/.local/share/home_editor). Never a folder
+    the web server serves (Reflex serves `uploaded_files/` at /_upload/ and `assets/` at /), and outside
+    the project, so SQLite's -wal/-shm writes never trigger the dev server's hot reload.
+    """
+    explicit = env.get("HOME_EDITOR_DATA_DIR", "").strip()
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    xdg = env.get("XDG_DATA_HOME", "").strip()
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "home_editor"
+
+
+def db_url_from(env: Mapping[str, str]) -> str:
+    """`HOME_EDITOR_DB_URL`, else a SQLite file in the data folder."""
+    return env.get("HOME_EDITOR_DB_URL", "").strip() or f"sqlite:///{data_dir_from(env) / DB_FILE_NAME}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +49,8 @@ class Settings:
     retry_base_seconds: float = 2.0
     lease_seconds: float = 15.0
     cleanup_interval_seconds: float = 600.0
-    media_dir: Path = Path("uploaded_files/home_editor")
+    data_dir: Path = dataclasses.field(default_factory=lambda: data_dir_from(os.environ))
+    media_dir: Path = dataclasses.field(default_factory=lambda: data_dir_from(os.environ) / "media")
     execution_log: Path | None = None
     local_delay_seconds: float = 0.0
     wake_on_enqueue: bool = True
@@ -50,6 +71,11 @@ class Settings:
     def use_blob(self) -> bool:
         """Whether files go to Vercel Blob."""
         return bool(self.blob_token)
+
+    @property
+    def spool_dir(self) -> Path:
+        """Private folder for uploads being taken in (never the system temp folder, never served)."""
+        return self.data_dir / "spool"
 
     @property
     def job_ttl_ms(self) -> int:
@@ -78,6 +104,7 @@ class Settings:
             return value
 
         log = env.get("HOME_EDITOR_EXECUTION_LOG", "").strip()
+        data_dir = data_dir_from(env)
         remote = _remote_backends(env)
         return cls(
             poll_seconds=read("POLL_SECONDS", float, cls.poll_seconds, minimum=0.05),
@@ -89,7 +116,8 @@ class Settings:
             retry_base_seconds=read("RETRY_BASE_SECONDS", float, cls.retry_base_seconds, minimum=0),
             lease_seconds=read("LEASE_SECONDS", float, cls.lease_seconds, minimum=1),
             cleanup_interval_seconds=read("CLEANUP_SECONDS", float, cls.cleanup_interval_seconds, minimum=1),
-            media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or cls.media_dir),
+            data_dir=data_dir,
+            media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or data_dir / "media"),
             execution_log=Path(log) if log else None,
             local_delay_seconds=read("LOCAL_DELAY_SECONDS", float, cls.local_delay_seconds, minimum=0),
             trellis_timeout_seconds=read("TRELLIS_TIMEOUT_SECONDS", float, cls.trellis_timeout_seconds, minimum=0.1),
