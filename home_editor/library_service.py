@@ -134,7 +134,7 @@ class LibraryService:
         job = Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now, message="Queued")
         keys = [file_key(library_id, item.id, item.original), file_key(library_id, item.id, item.thumb)]
         try:
-            original_url = await self.storage.put(keys[0], data, content_type=content_type_for(keys[0]))
+            original_url = await self.storage.put(keys[0], accepted.original, content_type=content_type_for(keys[0]))
             thumb_url = await self.storage.put(keys[1], accepted.thumbnail, content_type="image/webp")
             item = dataclasses.replace(item, urls={item.original: original_url, item.thumb: thumb_url})
             await self.store.add_item(library_id, item, job, content_hash=hashlib.sha256(data).hexdigest())
