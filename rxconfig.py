@@ -11,7 +11,7 @@ from pathlib import Path
 
 import reflex as rx
 
-from home_editor.settings import load_env_files
+from home_editor.settings import db_url_from, load_env_files
 
 
 def _use_wheel_nodejs() -> None:
@@ -41,8 +41,9 @@ _tolerate_oversized_browser_storage()
 config = rx.Config(
     app_name="home_editor",
     telemetry_enabled=False,
-    # uploaded_files/ is outside Reflex's hot-reload watch, so SQLite's -wal/-shm writes never restart dev.
-    db_url=os.environ.get("HOME_EDITOR_DB_URL", "sqlite:///uploaded_files/home_editor.db"),
+    # The database lives in the private data folder (~/.local/share/home_editor by default): never in
+    # uploaded_files/ (served at /_upload/) or assets/, and outside the dev server's hot-reload watch.
+    db_url=db_url_from(os.environ),
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="large"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -134,7 +134,7 @@ class LibraryService:
         job = Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now, message="Queued")
         keys = [file_key(library_id, item.id, item.original), file_key(library_id, item.id, item.thumb)]
         try:
-            original_url = await self.storage.put(keys[0], data, content_type=content_type_for(keys[0]))
+            original_url = await self.storage.put(keys[0], accepted.original, content_type=content_type_for(keys[0]))
             thumb_url = await self.storage.put(keys[1], accepted.thumbnail, content_type="image/webp")
             item = dataclasses.replace(item, urls={item.original: original_url, item.thumb: thumb_url})
             await self.store.add_item(library_id, item, job, content_hash=hashlib.sha256(data).hexdigest())
@@ -271,12 +271,14 @@ class LibraryService:
             logger.warning("Could not remove %d stored files", len(keys))
 
 
-async def spool_upload(source: BinaryIO) -> Path:
-    """Copy a received file to a private temporary file (in chunks, off the event loop) for `intake`:
-    the request's own copy disappears when the request ends, and holding bytes in memory does not scale."""
+async def spool_upload(source: BinaryIO, spool_dir: Path) -> Path:
+    """Copy a received file to a private temporary file in `spool_dir` (in chunks, off the event loop) for
+    `intake`: the request's own copy disappears when the request ends, and holding bytes in memory does
+    not scale. The folder is the app's own (owner-only, never served), not the system's temp folder."""
 
     def copy() -> Path:
-        handle, name = tempfile.mkstemp(prefix="home-editor-upload-")
+        spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, name = tempfile.mkstemp(prefix="home-editor-upload-", dir=spool_dir)
         try:
             with os.fdopen(handle, "wb") as spool:
                 shutil.copyfileobj(source, spool, 1 << 20)

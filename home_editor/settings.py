@@ -14,6 +14,26 @@ from home_editor.core.errors import ConfigError
 T = TypeVar("T")
 BLOB_TOKEN_PATTERN = re.compile(r"^vercel_blob_rw_([A-Za-z0-9]+)_([A-Za-z0-9]+)$")
 DEFAULT_BLOB_API_URL = "https://vercel.com/api/blob"
+DB_FILE_NAME = "home_editor.db"
+
+
+def data_dir_from(env: Mapping[str, str]) -> Path:
+    """Where the app keeps what only the server may read (database, spool, and local files by default):
+    `HOME_EDITOR_DATA_DIR`, else `$XDG_DATA_HOME/home_editor` (~/.local/share/home_editor). Never a folder
+    the web server serves (Reflex serves `uploaded_files/` at /_upload/ and `assets/` at /), and outside
+    the project, so SQLite's -wal/-shm writes never trigger the dev server's hot reload.
+    """
+    explicit = env.get("HOME_EDITOR_DATA_DIR", "").strip()
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    xdg = env.get("XDG_DATA_HOME", "").strip()
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "home_editor"
+
+
+def db_url_from(env: Mapping[str, str]) -> str:
+    """`HOME_EDITOR_DB_URL`, else a SQLite file in the data folder."""
+    return env.get("HOME_EDITOR_DB_URL", "").strip() or f"sqlite:///{data_dir_from(env) / DB_FILE_NAME}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,7 +50,8 @@ class Settings:
     lease_seconds: float = 15.0
     renew_seconds: float | None = None  # how often a runner renews its jobs' leases (None: a third of the lease)
     cleanup_interval_seconds: float = 600.0
-    media_dir: Path = Path("uploaded_files/home_editor")
+    data_dir: Path = dataclasses.field(default_factory=lambda: data_dir_from(os.environ))
+    media_dir: Path = dataclasses.field(default_factory=lambda: data_dir_from(os.environ) / "media")
     execution_log: Path | None = None
     local_delay_seconds: float = 0.0
     wake_on_enqueue: bool = True
@@ -51,6 +72,11 @@ class Settings:
     def use_blob(self) -> bool:
         """Whether files go to Vercel Blob."""
         return bool(self.blob_token)
+
+    @property
+    def spool_dir(self) -> Path:
+        """Private folder for uploads being taken in (never the system temp folder, never served)."""
+        return self.data_dir / "spool"
 
     @property
     def job_ttl_ms(self) -> int:
@@ -84,6 +110,7 @@ class Settings:
             return value
 
         log = env.get("HOME_EDITOR_EXECUTION_LOG", "").strip()
+        data_dir = data_dir_from(env)
         remote = _remote_backends(env)
         lease = read("LEASE_SECONDS", float, cls.lease_seconds, minimum=1)
         poll = read("POLL_SECONDS", float, cls.poll_seconds, minimum=0.05)
@@ -100,7 +127,8 @@ class Settings:
             lease_seconds=lease,
             renew_seconds=renew,
             cleanup_interval_seconds=read("CLEANUP_SECONDS", float, cls.cleanup_interval_seconds, minimum=1),
-            media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or cls.media_dir),
+            data_dir=data_dir,
+            media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or data_dir / "media"),
             execution_log=Path(log) if log else None,
             local_delay_seconds=read("LOCAL_DELAY_SECONDS", float, cls.local_delay_seconds, minimum=0),
             trellis_timeout_seconds=read("TRELLIS_TIMEOUT_SECONDS", float, cls.trellis_timeout_seconds, minimum=0.1),

@@ -13,10 +13,10 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from home_editor.core.errors import BadInputError
+from home_editor.processing.metadata import without_private_metadata
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "HEIF")
 SUPPORTED_TEXT = "JPEG, PNG, WebP, AVIF or HEIC"
-_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "AVIF": "avif", "HEIF": "heic"}
 THUMB_SIDE = 512
 # Magic numbers of common formats we refuse, so the message can name what the file really is.
 _KNOWN_OTHERS = (
@@ -44,6 +44,7 @@ class AcceptedImage:
     width: int
     height: int
     thumbnail: bytes
+    original: bytes  # what to store and serve: the upload without its private metadata (see `metadata`)
 
 
 @functools.cache
@@ -141,7 +142,8 @@ def accept_upload(data: bytes, *, max_bytes: int, max_pixels: int, thumb_side: i
         max_pixels: Pixel cap.
 
     Returns:
-        The accepted image's facts and a ≤ 512 px WebP thumbnail, upright.
+        The accepted image's facts, a ≤ 512 px WebP thumbnail, upright, and the original to store, with
+        its private metadata (GPS, serial numbers, XMP, comments…) removed and its orientation kept.
     """
     if not data:
         raise BadInputError("the file is empty")
@@ -149,16 +151,21 @@ def accept_upload(data: bytes, *, max_bytes: int, max_pixels: int, thumb_side: i
         raise BadInputError(f"it is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB")
     image = open_image(data, max_pixels=max_pixels)
     _refuse_hidden_payload(data)
-    image_format = image.format or ""
     width, height = image.size
     # JPEG DCT scaling down to ~90 % of the thumbnail side: a 12 MP photo decodes at 1/8 (500 px), not 1/4.
     _decode_fully(image, draft_side=int(thumb_side * 0.9))
+    try:
+        original, extension = without_private_metadata(data, image)
+    except (ValueError, IndexError, OSError) as error:
+        raise BadInputError("the file is truncated or corrupt") from error
     thumb = to_standard_mode(image)
     thumb.thumbnail((thumb_side, thumb_side))
     thumb = ImageOps.exif_transpose(thumb)  # after thumbnail(): cheap on the small image
     if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
         width, height = height, width
-    return AcceptedImage(extension=_EXTENSIONS[image_format], width=width, height=height, thumbnail=encode_webp(thumb))
+    return AcceptedImage(
+        extension=extension, width=width, height=height, thumbnail=encode_webp(thumb), original=original
+    )
 
 
 def load_for_processing(data: bytes, *, max_side: int, max_pixels: int) -> Image.Image:

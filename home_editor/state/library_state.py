@@ -109,7 +109,7 @@ class LibraryState(rx.State):
                         yield rx.toast.error(f"“{name}” was not added: it is larger than {self.upload_limit_mb} MB.")
                         continue
                     try:
-                        received.append((name, await spool_upload(file.file)))
+                        received.append((name, await spool_upload(file.file, services.settings.spool_dir)))
                     except OSError as error:
                         yield rx.toast.error(f"“{name}” could not be received ({error.strerror}); please try again.")
             finally:  # even when the tab closes meanwhile, what was received is taken in

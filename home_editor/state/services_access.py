@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import os
+
 import reflex as rx
 
+from home_editor.data_folder import prepare_data_folder
 from home_editor.services import Services, build_services
-from home_editor.settings import settings_from_environment
+from home_editor.settings import db_url_from, settings_from_environment
 
 _services: Services | None = None
 
 
 def get_services() -> Services:
-    """The services of this process (raises ConfigError for a bad configuration)."""
+    """The services of this process (raises ConfigError for a bad configuration). The first call also
+    prepares the private data folder (and moves an older version's data out of the served folder)."""
     global _services
     if _services is None:
         config = rx.config.get_config()
-        _services = build_services(
-            settings_from_environment(),
-            db_url=config.db_url or "sqlite:///uploaded_files/home_editor.db",
-            public_base_url=config.api_url,
-        )
+        settings = settings_from_environment()
+        db_url = config.db_url or db_url_from(os.environ)
+        prepare_data_folder(settings, db_url)
+        _services = build_services(settings, db_url=db_url, public_base_url=config.api_url)
     return _services

@@ -33,27 +33,44 @@ def free_port() -> int:
 class AppServer:
     """One app instance with its own database, media folder and execution journal under `workdir`."""
 
-    def __init__(self, workdir: Path, *, own_web_dir: bool = False, **settings: str) -> None:
+    def __init__(
+        self, workdir: Path, *, own_web_dir: bool = False, default_places: bool = False, **settings: str
+    ) -> None:
         """Args:
         workdir: Where this instance keeps its database, files, journal and log.
         own_web_dir: Build the frontend in `workdir` instead of the repo's `.web` (needed when two
             instances run at once: a prod build bakes the backend URL into the shared files).
+        default_places: Keep the database and files where the app puts them by default, with the user's
+            data folder (`XDG_DATA_HOME`) and Reflex's upload folder (`REFLEX_UPLOADED_FILES_DIR`, served
+            at /_upload/) both inside `workdir`; no execution journal.
         **settings: Extra environment variables for the app.
         """
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
-        self.db_url = f"sqlite:///{workdir / 'app.db'}"
         self.journal = workdir / "executions.log"
         self.log = workdir / "server.log"
+        self.upload_dir = workdir / "uploaded_files"
+        self.data_dir = workdir / "xdg-data" / "home_editor"
+        places = {
+            "HOME_EDITOR_DB_URL": f"sqlite:///{workdir / 'app.db'}",
+            "HOME_EDITOR_MEDIA_DIR": str(workdir / "media"),
+            "HOME_EDITOR_EXECUTION_LOG": str(self.journal),
+        }
+        if default_places:
+            places = {
+                "XDG_DATA_HOME": str(self.data_dir.parent),
+                "REFLEX_DIR": str(reflex_dir()),  # Reflex's own tools stay where they were installed
+            }
+        self.db_url = places.get("HOME_EDITOR_DB_URL", f"sqlite:///{self.data_dir / 'home_editor.db'}")
+        overridden = ("HOME_EDITOR_DB_URL", "HOME_EDITOR_MEDIA_DIR", "HOME_EDITOR_DATA_DIR") if default_places else ()
         self.env = {
-            **os.environ,
+            **{key: value for key, value in os.environ.items() if key not in overridden},
             "REFLEX_USE_NPM": "1",
             "REFLEX_API_URL": self.url,
             "REFLEX_TELEMETRY_ENABLED": "false",
-            "HOME_EDITOR_DB_URL": self.db_url,
-            "HOME_EDITOR_MEDIA_DIR": str(workdir / "media"),
-            "HOME_EDITOR_EXECUTION_LOG": str(self.journal),
+            "REFLEX_UPLOADED_FILES_DIR": str(self.upload_dir),
+            **places,
             **settings,
         }
         if own_web_dir:
@@ -142,6 +159,13 @@ class AppServer:
             return collections.Counter()
         lines = (line.split() for line in self.journal.read_text().splitlines())
         return collections.Counter(parts[2] for parts in lines if len(parts) == 4 and parts[1] == "start")
+
+
+def reflex_dir() -> Path:
+    """Where Reflex keeps its own tools for this user (it follows XDG_DATA_HOME unless REFLEX_DIR is set)."""
+    from reflex_base.environment import environment
+
+    return environment.REFLEX_DIR.get()
 
 
 def _wait_port_free(port: int, timeout: float = 10) -> None:

@@ -24,7 +24,9 @@ from tests.images import photo_bytes
 
 @pytest.fixture
 async def services(tmp_path: Path):
-    settings = Settings(poll_seconds=0.05, media_dir=tmp_path / "media", execution_log=tmp_path / "journal.log")
+    settings = Settings(
+        poll_seconds=0.05, data_dir=tmp_path, media_dir=tmp_path / "media", execution_log=tmp_path / "journal.log"
+    )
     made = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://testserver")
     yield made
     await made.runner.shutdown()
@@ -179,7 +181,7 @@ async def test_a_drop_is_spooled_to_disk_and_each_spool_file_is_gone_once_handle
     library = new_library_id()
     await services.library.store.ensure_library(library, 0)
     drop = (photo_bytes(), b"not a photo", photo_bytes("gradient"))
-    spooled = [await spool_upload(io.BytesIO(data)) for data in drop]
+    spooled = [await spool_upload(io.BytesIO(data), services.settings.spool_dir) for data in drop]
     assert [path.read_bytes()[:3] for path in spooled] == [b"\xff\xd8\xff", b"not", b"\xff\xd8\xff"]
     results = services.library.intake(library, list(zip(("a.jpg", "notes.png", "b.jpg"), spooled, strict=True)))
     outcomes = []
