@@ -1,5 +1,10 @@
 """Background removal and 3D generation on the Trellis API: submit once, persist the remote job id at once, follow it
-(re-attaching after any restart instead of submitting again), store the result, clean up upstream.
+(re-attaching after any restart instead of submitting again) and hand back the result.
+
+The remote record is deleted upstream only by whoever settles the job, once the result is recorded in the
+app's storage or the job has failed for good (contract §9; see `Runner`): never here after a download,
+which would lose the only copy if storing it then failed. Here a remote job is only deleted when this
+processor forgets it (a broken result), so the next attempt submits again.
 """
 
 from __future__ import annotations
@@ -49,8 +54,7 @@ class TrellisProcessor:
 
         png, remote_id = await self._run(context, submit, "remove the background")
         await self._checked(context, remote_id, _check_png, png)
-        await self._client.delete(remote_id)  # copied into our storage next; the API keeps records forever
-        return Cutout(png=png)
+        return Cutout(png=png)  # the remote record stays until the result is stored (the runner deletes it)
 
     async def generate_model(self, context: JobContext) -> Model3D:
         """Submit (or re-attach to) a TRELLIS job for the cutout and return its GLB, stood upright."""
@@ -60,7 +64,6 @@ class TrellisProcessor:
 
         glb, remote_id = await self._run(context, submit, "make a 3D model")
         upright = await self._checked(context, remote_id, stand_upright, glb)  # TRELLIS models lie on their back
-        await self._client.delete(remote_id)
         return Model3D(glb=upright)
 
     async def _checked(self, context: JobContext, remote_id: str, check: Callable[[bytes], T], data: bytes) -> T:
@@ -93,8 +96,7 @@ class TrellisProcessor:
         except RemoteJobGone:
             await context.remember_remote_id("")  # the next attempt submits again
             raise
-        if finished.status != "completed":
-            await self._client.delete(remote_id)
+        if finished.status != "completed":  # the failed record is deleted once the failure is recorded
             reason = finished.error or finished.message or finished.status
             raise PermanentError(f"The Trellis API could not {what}: {reason}")
         return await self._client.result(finished.download_url), remote_id
