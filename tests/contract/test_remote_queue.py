@@ -4,6 +4,7 @@ Blob, one submission per job across restarts, and each error class ending where 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from pathlib import Path
 
@@ -222,6 +223,21 @@ async def test_a_job_that_failed_for_good_has_its_remote_record_deleted(
     [job] = (await services.library.snapshot(library)).jobs
     assert (job.status, job.attempts) == (JobStatus.FAILED, 3) and len(trellis.submissions()) == 1
     assert seen == [(job.remote_id, "failed")] and trellis.jobs == {}  # deleted once, after failing for good
+    await services.runner.shutdown()
+
+
+async def test_a_remote_job_past_its_deadline_uses_an_attempt_and_is_deleted_upstream(
+    tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    trellis.queue_seconds = 10**6  # every remote job stays queued for ever
+    settings = dataclasses.replace(remote_settings(tmp_path, trellis, blob), trellis_cutout_deadline_minutes=0.01)
+    services = services_for(tmp_path, settings)
+    library, _ = await upload_and_drain(services, photo_bytes())  # bounded: without a deadline it never drains
+    [job] = (await services.library.snapshot(library)).jobs
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 3)
+    assert job.error == "The Trellis API did not finish within 0.01 min."
+    deleted = {request.path for request in trellis.calls("DELETE", JOB)}
+    assert len(trellis.submissions()) == 3 and len(deleted) == 3 and trellis.jobs == {}  # each one dropped
     await services.runner.shutdown()
 
 
