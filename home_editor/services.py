@@ -55,7 +55,11 @@ def build_processor(settings: Settings, http: httpx.AsyncClient) -> Processor:
     if settings.use_trellis:
         timeout = httpx.Timeout(settings.trellis_timeout_seconds, connect=min(10.0, settings.trellis_timeout_seconds))
         client = TrellisClient(http, base_url=settings.trellis_url, key=settings.trellis_key, timeout=timeout)
-        return TrellisProcessor(client)
+        return TrellisProcessor(
+            client,
+            cutout_deadline_seconds=settings.trellis_cutout_deadline_minutes * 60,
+            model_deadline_seconds=settings.trellis_model_deadline_minutes * 60,
+        )
     warm_up()
     return LocalProcessor(max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -61,6 +62,8 @@ class Settings:
     blob_api_url: str = DEFAULT_BLOB_API_URL
     blob_api_version: str = "12"
     trellis_timeout_seconds: float = 30.0
+    trellis_cutout_deadline_minutes: float = 5.0
+    trellis_model_deadline_minutes: float = 15.0
     problems: tuple[str, ...] = ()
 
     @property
@@ -105,6 +108,8 @@ class Settings:
                 value = parse(raw)
             except ValueError as error:
                 raise ConfigError(f"HOME_EDITOR_{name}={raw!r} is not a valid number") from error
+            if not math.isfinite(value):  # type: ignore[arg-type]
+                raise ConfigError(f"HOME_EDITOR_{name}={raw!r} is not a finite number")
             if minimum is not None and float(value) < minimum:  # type: ignore[arg-type]
                 raise ConfigError(f"HOME_EDITOR_{name} must be at least {minimum}")
             return value
@@ -132,6 +137,12 @@ class Settings:
             execution_log=Path(log) if log else None,
             local_delay_seconds=read("LOCAL_DELAY_SECONDS", float, cls.local_delay_seconds, minimum=0),
             trellis_timeout_seconds=read("TRELLIS_TIMEOUT_SECONDS", float, cls.trellis_timeout_seconds, minimum=0.1),
+            trellis_cutout_deadline_minutes=read(
+                "TRELLIS_CUTOUT_DEADLINE_MINUTES", float, cls.trellis_cutout_deadline_minutes, minimum=0.01
+            ),
+            trellis_model_deadline_minutes=read(
+                "TRELLIS_MODEL_DEADLINE_MINUTES", float, cls.trellis_model_deadline_minutes, minimum=0.01
+            ),
             wake_on_enqueue=env.get("HOME_EDITOR_WAKE_ON_ENQUEUE", "1").strip().lower() not in ("0", "false", "no"),
             **remote,
         )

@@ -57,7 +57,8 @@ class JobExecutors:
         return await self._cutout(library_id, item, hooks)
 
     async def cancel_remote(self, job: Job) -> None:
-        """Stop the provider's side of a cancelled job."""
+        """Cancel and delete the provider's record of the job (best effort): when the user cancels it or
+        deletes its item, when its result is recorded, when it failed for good or is retried afresh."""
         if job.remote_id:
             await self._processor.cancel_remote(job.remote_id)
 

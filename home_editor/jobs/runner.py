@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from home_editor.core.errors import HomeEditorError
-from home_editor.core.models import Job
+from home_editor.core.models import Job, JobStatus
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.executors import Outcome
 from home_editor.jobs.journal import ExecutionJournal
@@ -122,6 +122,10 @@ class Runner:
             running = self._running.get(job.id)
             if running is not None:
                 running.task.cancel()
+        await self.forget_remote(jobs)
+
+    async def forget_remote(self, jobs: list[Job]) -> None:
+        """Delete the provider's records of jobs that are settled or stopped (best effort)."""
         for job in jobs:
             if job.remote_id:
                 await self._executor.cancel_remote(job)
@@ -278,12 +282,14 @@ class Runner:
             )
             if done is None:
                 await self._executor.discard(outcome.keys)
+            else:
+                await self.forget_remote([done])  # only now, with the result recorded (contract §9)
         except (asyncio.CancelledError, ClaimLostError):
             pass  # cancelled by the user, or the claim moved on: nothing to record
         except Exception as error:
             if not isinstance(error, HomeEditorError):
                 logger.exception("Job %s failed", job.id)
-            await self._store.fail(
+            settled = await self._store.fail(
                 job.id,
                 job.lease_token,
                 error=user_message(error),
@@ -292,6 +298,8 @@ class Runner:
                 max_attempts=self._settings.max_attempts,
                 backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
             )
+            if settled is not None and settled.status is JobStatus.FAILED:
+                await self.forget_remote([settled])  # failed for good: no attempt will re-attach to it
         finally:
             self._journal.record("end", job.id, job.type.value)
             self._forget_running(job)  # no await from here on: the drain sees the slot free and woken

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import random
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -25,6 +27,7 @@ logger = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RESULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 MAX_RATE_LIMIT_WAIT_SECONDS = 180.0
+MAX_RATE_LIMIT_ROUNDS = 10  # a "Retry-After: 0" loop ends too
 MAX_REASON_CHARS = 200
 
 
@@ -72,6 +75,7 @@ class TrellisClient:
         key: str,
         timeout: httpx.Timeout = TIMEOUT,
         max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if not key:
             raise PermanentError("The Trellis API key is empty.")  # an empty Bearer always fails
@@ -81,6 +85,7 @@ class TrellisClient:
         self._timeout = timeout
         self._max_wait = max_rate_limit_wait
         self._rng = random.Random()
+        self._sleep = sleep
 
     async def submit_rembg(
         self, image: bytes, filename: str, *, model: str = "u2net", alpha_matting: bool = False
@@ -140,7 +145,7 @@ class TrellisClient:
         timeout = timeout or self._timeout
         max_wait = self._max_wait if max_wait is None else max_wait
         waited, pause = 0.0, 2.0
-        while True:
+        for round_number in range(1, MAX_RATE_LIMIT_ROUNDS + 1):
             try:
                 response = await self._http.request(
                     method, self._base + path, headers=self._headers, timeout=timeout, **kwargs
@@ -153,11 +158,12 @@ class TrellisClient:
                 _raise_for(response, gone_is_transient=gone_is_transient)
                 return response
             delay = retry_after_seconds(response.headers.get("retry-after"), pause * (0.5 + self._rng.random() / 2))
-            if waited + delay > max_wait:
-                raise TransientError("The Trellis API kept asking to slow down (429).")
+            if waited + delay > max_wait or round_number == MAX_RATE_LIMIT_ROUNDS:
+                break
             waited += delay
             pause = min(pause * 2, 60.0)
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
+        raise TransientError("The Trellis API kept asking to slow down (429).")
 
 
 def _raise_for(response: httpx.Response, *, gone_is_transient: bool) -> None:
@@ -195,4 +201,7 @@ def _json(response: httpx.Response) -> dict:
 
 
 def _int(value: object) -> int:
-    return max(0, min(int(value), 100)) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+    """A progress percentage from the body: 0–100, 0 for anything else (JSON's NaN and Infinity included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return 0
+    return max(0, min(int(value), 100))

@@ -4,6 +4,7 @@ Blob, one submission per job across restarts, and each error class ending where 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from pathlib import Path
 
@@ -170,6 +171,107 @@ async def test_deleting_an_item_deletes_its_blobs(tmp_path: Path, trellis: Trell
     assert names == ["cutout.png", "cutout.webp", "original.jpg", "thumb.webp"]  # the cutout and its card preview
     await services.library.delete(library, item_id)
     assert blob.blobs == {}
+    await services.runner.shutdown()
+
+
+JOB = r"/api/v1/jobs/[0-9a-f-]{36}"
+
+
+def record_job_state_on_delete(trellis: TrellisStub, services: Services, library: str) -> list[tuple[str, str]]:
+    """(remote id, the store's status of the job naming it) at the moment each DELETE reaches the stub."""
+    seen: list[tuple[str, str]] = []
+
+    def on_request(request) -> None:
+        if request.method == "DELETE":
+            remote_id = request.path.rsplit("/", 1)[1]
+            jobs = services.library.store.sync.snapshot(library).jobs
+            seen.append((remote_id, next((j.status.value for j in jobs if j.remote_id == remote_id), "unknown")))
+
+    trellis.on_request = on_request
+    return seen
+
+
+async def test_the_remote_record_is_deleted_only_after_the_result_is_stored(
+    tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    seen = record_job_state_on_delete(trellis, services, library)
+    item = await services.library.add_upload(library, "chair.jpg", photo_bytes())
+    await asyncio.wait_for(services.runner.until_idle(library), 60)
+    [job] = (await services.library.snapshot(library)).jobs
+    [delete] = trellis.calls("DELETE", JOB)
+    [cutout_put] = [r for r in blob.calls("PUT", "/api/blob") if "/cutout-" in r.query["pathname"]][:1]
+    assert job.status is JobStatus.COMPLETED and job.remote_id
+    assert seen == [(job.remote_id, "completed")]  # the job was recorded completed before the DELETE arrived
+    assert cutout_put.at < delete.at and trellis.jobs == {}
+    assert (await services.library.store.item(library, item.id)).cutout_status is JobStatus.COMPLETED
+    await services.runner.shutdown()
+
+
+async def test_a_job_that_failed_for_good_has_its_remote_record_deleted(
+    tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    trellis.inject(Fault("GET", JOB + "/result", status=500, times=9))  # every download fails: 3 attempts
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    seen = record_job_state_on_delete(trellis, services, library)
+    await services.library.add_upload(library, "chair.jpg", photo_bytes())
+    await asyncio.wait_for(services.runner.until_idle(library), 60)
+    [job] = (await services.library.snapshot(library)).jobs
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 3) and len(trellis.submissions()) == 1
+    assert seen == [(job.remote_id, "failed")] and trellis.jobs == {}  # deleted once, after failing for good
+    await services.runner.shutdown()
+
+
+async def test_a_remote_job_past_its_deadline_uses_an_attempt_and_is_deleted_upstream(
+    tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    trellis.queue_seconds = 10**6  # every remote job stays queued for ever
+    settings = dataclasses.replace(remote_settings(tmp_path, trellis, blob), trellis_cutout_deadline_minutes=0.01)
+    services = services_for(tmp_path, settings)
+    library, _ = await upload_and_drain(services, photo_bytes())  # bounded: without a deadline it never drains
+    [job] = (await services.library.snapshot(library)).jobs
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 3)
+    assert job.error == "The Trellis API did not finish within 0.01 min."
+    deleted = {request.path for request in trellis.calls("DELETE", JOB)}
+    assert len(trellis.submissions()) == 3 and len(deleted) == 3 and trellis.jobs == {}  # each one dropped
+    await services.runner.shutdown()
+
+
+async def test_retrying_a_failed_job_deletes_its_old_remote_record(
+    tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    trellis.next_outcomes.append("failed")
+    trellis.inject(Fault("DELETE", JOB, status=503))  # the DELETE when it failed is lost: the record outlives it
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library, [item_id] = await upload_and_drain(services, photo_bytes())
+    [failed] = (await services.library.snapshot(library)).jobs
+    assert failed.status is JobStatus.FAILED and failed.remote_id in trellis.jobs
+    assert await services.library.retry(library, item_id)
+    assert trellis.calls("DELETE", f"/api/v1/jobs/{failed.remote_id}")[-1].status == 200
+    assert failed.remote_id not in trellis.jobs
+    await asyncio.wait_for(services.runner.until_idle(library), 60)
+    [again] = (await services.library.snapshot(library)).jobs
+    assert again.status is JobStatus.COMPLETED and len(trellis.submissions()) == 2  # a new submission
+    await services.runner.shutdown()
+
+
+@pytest.mark.parametrize("outcome", ["completed", "failed"])
+async def test_deleting_an_item_deletes_the_remote_records_of_its_settled_jobs(
+    outcome: str, tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    trellis.next_outcomes.append(outcome)
+    trellis.inject(Fault("DELETE", JOB, status=503))  # the record outlives its job upstream
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library, [item_id] = await upload_and_drain(services, photo_bytes())
+    [job] = (await services.library.snapshot(library)).jobs
+    assert job.status.value == outcome and job.remote_id in trellis.jobs
+    assert await services.library.delete(library, item_id)
+    assert trellis.calls("DELETE", f"/api/v1/jobs/{job.remote_id}")[-1].status == 200
+    assert trellis.jobs == {}
     await services.runner.shutdown()
 
 

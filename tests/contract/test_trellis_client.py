@@ -4,6 +4,7 @@ mapping of every error class."""
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 import httpx
@@ -144,6 +145,46 @@ async def test_endless_429_ends_as_a_transient_error(http, trellis: TrellisStub)
     patient_but_not_forever = TrellisClient(http, base_url=trellis.url, key=KEY, max_rate_limit_wait=1.5)
     with pytest.raises(TransientError, match="429"):
         await patient_but_not_forever.status("11111111-1111-1111-1111-111111111111")
+
+
+class RecordedSleeps(list):
+    """An injected `sleep` that records each wait instead of waiting."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+ABSURD_RETRY_AFTER = ["nan", "inf", "-inf", "-5", "1e9", "2.5", "999999999", "Fri, 31 Dec 9999 23:59:59 GMT", "x" * 200]
+
+
+@pytest.mark.parametrize("header", ABSURD_RETRY_AFTER)
+async def test_an_absurd_retry_after_becomes_a_finite_bounded_wait(http, trellis: TrellisStub, header: str) -> None:
+    trellis.inject(Fault("GET", r"/api/v1/jobs/.*", status=429, retry_after=header))
+    trellis.queue_seconds = 600
+    sleeps = RecordedSleeps()
+    api = TrellisClient(http, base_url=trellis.url, key=KEY, sleep=sleeps)
+    job_id = await api.submit_rembg(photo_bytes(), "photo")
+    assert (await api.status(job_id)).status == "pending"  # the 429 was waited out, then the call went through
+    [wait] = sleeps
+    assert math.isfinite(wait) and 0 <= wait <= 60
+
+
+async def test_retry_after_zero_for_ever_ends_as_a_transient_error(http, trellis: TrellisStub) -> None:
+    trellis.inject(Fault("GET", r"/api/v1/jobs/.*", status=429, retry_after="0", times=1000))
+    sleeps = RecordedSleeps()
+    api = TrellisClient(http, base_url=trellis.url, key=KEY, sleep=sleeps)
+    with pytest.raises(TransientError, match="429"):
+        await api.status("11111111-1111-1111-1111-111111111111")
+    assert len(sleeps) < 20 and len(trellis.status_calls()) == len(sleeps) + 1
+
+
+@pytest.mark.parametrize("progress", [float("nan"), float("inf"), -7, 1e300, "50", None, True])
+async def test_an_odd_progress_value_reads_as_a_percentage(http, trellis: TrellisStub, progress: object) -> None:
+    trellis.status_extra = {"progress": progress}  # JSON's NaN and Infinity are what Python's json reads too
+    trellis.queue_seconds = 600
+    api = client(http, trellis)
+    status = await api.status(await api.submit_rembg(photo_bytes(), "photo"))
+    assert status.status == "pending" and 0 <= status.progress <= 100
 
 
 async def test_timeouts_dropped_connections_and_garbage_are_transient(http, trellis: TrellisStub) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from home_editor.core.errors import PermanentError, TransientError
 from home_editor.processing.base import JobContext
 from home_editor.processing.trellis_client import RemoteJobGone, TrellisAuthError, TrellisClient
-from home_editor.processing.trellis_processor import TrellisProcessor
+from home_editor.processing.trellis_processor import RemoteDeadlineError, TrellisProcessor
 from tests.images import photo_bytes
 from tests.stubs.server import Fault
 from tests.stubs.trellis_stub import TrellisStub
@@ -45,7 +46,7 @@ def processor(http: httpx.AsyncClient, stub: TrellisStub, key: str = "test-trell
     return TrellisProcessor(TrellisClient(http, base_url=stub.url, key=key), poll_floor=0.1)
 
 
-async def test_a_cutout_is_submitted_once_followed_and_cleaned_up(http) -> None:
+async def test_a_cutout_is_submitted_once_followed_and_handed_back_with_its_remote_record_kept(http) -> None:
     stub = TrellisStub(step_seconds=1.2).start()
     try:
         job = Recorder()
@@ -57,7 +58,7 @@ async def test_a_cutout_is_submitted_once_followed_and_cleaned_up(http) -> None:
     remote_id = job.remembered[0]
     assert cutout.png.startswith(b"\x89PNG") and job.loads == 1
     assert remote_id and len(job.remembered) == 1  # persisted the moment it was issued
-    assert stub.calls("DELETE", f"/api/v1/jobs/{remote_id}")  # the API never expires records itself
+    assert stub.calls("DELETE", r".*") == [] and remote_id in stub.jobs  # deleted only once the result is stored
     assert (20, "Processing image...") in job.progress  # the stage reaches the card
     polls = [request.at for request in stub.status_calls()]
     assert len(polls) >= 2 and min(b - a for a, b in itertools.pairwise(polls)) >= 1.9
@@ -86,7 +87,7 @@ async def test_a_failed_remote_job_is_permanent_with_a_short_reason(http, trelli
     job = Recorder()
     with pytest.raises(PermanentError, match=r"CUDA out of memory$"):
         await processor(http, trellis).remove_background(job.context)
-    assert trellis.calls("DELETE", f"/api/v1/jobs/{job.remembered[0]}")
+    assert trellis.calls("DELETE", r".*") == [] and job.remembered[0] in trellis.jobs  # deleted once recorded failed
 
 
 async def test_a_result_that_is_not_a_png_is_transient(http, trellis: TrellisStub) -> None:
@@ -132,3 +133,59 @@ async def test_brief_status_errors_are_ridden_out(http, trellis: TrellisStub) ->
     trellis.inject(Fault("GET", r"/api/v1/jobs/[0-9a-f-]{36}", status=502, times=2))
     cutout = await processor(http, trellis).remove_background(Recorder().context)
     assert cutout.png.startswith(b"\x89PNG") and len(trellis.submissions()) == 1
+
+
+class SteppedTime:
+    """An injected monotonic clock that only moves when the code under test sleeps (no real waiting)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        assert math.isfinite(seconds) and seconds >= 0
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def stepped_processor(http: httpx.AsyncClient, stub: TrellisStub, time: SteppedTime) -> TrellisProcessor:
+    return TrellisProcessor(
+        TrellisClient(http, base_url=stub.url, key="test-trellis-key", sleep=time.sleep),
+        status_calls_per_minute=60_000,  # the key's budget is not what this tests
+        cutout_deadline_seconds=60,
+        model_deadline_seconds=180,
+        clock=time.clock,
+        sleep=time.sleep,
+    )
+
+
+@pytest.mark.parametrize(("kind", "minutes"), [("cutout", 1), ("model", 3)])
+async def test_a_remote_job_that_never_finishes_gives_up_at_its_deadline(
+    http, trellis: TrellisStub, kind: str, minutes: int
+) -> None:
+    trellis.queue_seconds = 10**6  # queued upstream for ever
+    time = SteppedTime()
+    job = Recorder()
+    work = stepped_processor(http, trellis, time)
+    run = work.remove_background if kind == "cutout" else work.generate_model
+    started = time.now
+    with pytest.raises(RemoteDeadlineError, match=f"^The Trellis API did not finish within {minutes} min.$") as caught:
+        await asyncio.wait_for(run(job.context), 30)  # bounded: without a deadline this would poll for ever
+    assert caught.value.retryable  # it fails the attempt (counted); the next one submits again
+    assert time.now - started == minutes * 60  # one last status call exactly at the deadline, never past it
+    [remote_id, forgotten] = job.remembered
+    assert forgotten == "" and trellis.calls("DELETE", f"/api/v1/jobs/{remote_id}") and trellis.jobs == {}
+
+
+@pytest.mark.parametrize("header", ["nan", "inf", "-1", "1e400", "99999999999"])
+async def test_an_absurd_retry_after_while_following_cannot_stall_the_job(
+    http, trellis: TrellisStub, header: str
+) -> None:
+    trellis.inject(Fault("GET", r"/api/v1/jobs/[0-9a-f-]{36}", status=429, retry_after=header, times=1000))
+    time = SteppedTime()
+    job = Recorder()
+    with pytest.raises(TransientError):  # the 429s end the attempt (or the deadline does); nothing hangs
+        await asyncio.wait_for(stepped_processor(http, trellis, time).remove_background(job.context), 30)
+    assert time.now - 1000.0 <= 60 + 180  # within the deadline plus one call's bounded 429 wait

@@ -10,6 +10,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -69,6 +70,7 @@ class StubServer:
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.on_request: Callable[[Request], None] | None = None  # called (in the server thread) on arrival
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         stub = self
@@ -101,6 +103,13 @@ class StubServer:
         with self._lock:
             self._faults.append(fault)
 
+    def reset(self) -> None:
+        """Forget every scripted fault, the request log and the arrival hook (between tests)."""
+        with self._lock:
+            self._faults.clear()
+        self.requests.clear()
+        self.on_request = None
+
     def calls(self, method: str, pattern: str) -> list[Request]:
         """Logged requests with this method whose path matches `pattern`."""
         return [r for r in list(self.requests) if r.method == method and re.fullmatch(pattern, r.path)]
@@ -129,6 +138,8 @@ class StubServer:
             at=time.monotonic(),
         )
         self.requests.append(request)
+        if self.on_request is not None:
+            self.on_request(request)
         fault = self._take_fault(request)
         if fault is not None and fault.hang_seconds:
             time.sleep(fault.hang_seconds)

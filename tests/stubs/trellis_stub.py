@@ -86,6 +86,7 @@ class TrellisStub(StubServer):
         self.jobs: dict[str, StubJob] = {}
         self.next_outcomes: list[str] = []
         self.next_results: list[bytes] = []
+        self.status_extra: dict = {}  # fields forced into every status body (odd values a real API might send)
         self._jobs_lock = threading.Lock()
 
     # ---- what tests look at ------------------------------------------------------------------
@@ -184,7 +185,7 @@ class TrellisStub(StubServer):
         }
         if stage is not None:
             progress, status, message = stage
-            return {**body, "status": status, "progress": progress, "message": message}
+            return {**body, "status": status, "progress": progress, "message": message, **self.status_extra}
         if job.outcome == "failed":
             error = 'CUDA out of memory\nTraceback (most recent call last):\n  File "/app/modal_app.py", line 1'
             return {

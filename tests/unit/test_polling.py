@@ -31,7 +31,26 @@ def test_a_long_unchanging_job_settles_at_one_call_per_6_seconds() -> None:
     assert wait == 6.0  # 10 calls a minute per job, 20 at concurrency 2: inside a 60/min key budget
 
 
-@pytest.mark.parametrize(("header", "expected"), [("5", 5.0), ("0", 0.0), ("-3", 0.0), (None, 7.0), ("soon", 7.0)])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("5", 5.0),
+        ("0", 0.0),
+        (None, 7.0),
+        ("soon", 7.0),
+        # not delay-seconds (digits only): the fallback, never a wait of nan, inf or a negative time
+        ("-3", 7.0),
+        ("nan", 7.0),
+        ("inf", 7.0),
+        ("-inf", 7.0),
+        ("1e9", 7.0),
+        ("2.5", 7.0),
+        ("x" * 100, 7.0),
+        ("999999999", 60.0),  # a huge but valid ask is cut to the longest wait
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 60.0),
+        ("Mon, 01 Jan 1990 00:00:00 GMT", 0.0),  # a date in the past: no wait
+    ],
+)
 def test_retry_after_seconds(header: str | None, expected: float) -> None:
     assert retry_after_seconds(header, 7.0) == expected
 
