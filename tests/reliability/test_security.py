@@ -3,7 +3,10 @@ no inbound endpoint to forge results through, and safe headers on served files."
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import logging
+import secrets
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
+from home_editor.core.errors import StorageError
 from home_editor.core.models import Item, JobStatus, JobType, new_library_id
 from home_editor.home_editor import app
 from home_editor.services import build_services
@@ -19,6 +23,9 @@ from home_editor.settings import Settings
 from home_editor.state import services_access
 from home_editor.state.library_state import LibraryState
 from tests.images import photo_bytes
+from tests.stubs.blob_stub import BlobStub
+from tests.stubs.server import Fault
+from tests.stubs.trellis_stub import TrellisStub
 
 
 @pytest.fixture
@@ -158,3 +165,67 @@ def test_there_is_no_callback_or_webhook_route() -> None:
     assert client.get("/ping").status_code == 200  # (the client really reaches the backend)
     for path in ("/api/callback", "/api/trellis/callback", "/webhook", "/api/jobs/complete", "/callback"):
         assert client.post(path, json={"job_id": "x", "status": "completed"}).status_code in (404, 405)
+
+
+@pytest.mark.reliability(
+    "S no secret in logs or errors",
+    "keys and tokens absent from every log line (start-up with bad configurations, Trellis and Blob errors"
+    " over HTTP), from stored job errors and from raised error texts",
+)
+async def test_secrets_never_reach_logs_or_errors(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture
+) -> None:
+    key, token = f"trellis-key-{secrets.token_hex(8)}", f"vercel_blob_rw_store_{secrets.token_hex(12)}"
+    caplog.set_level(logging.DEBUG)  # every logger: ours, httpx, httpcore
+    base = {"HOME_EDITOR_MEDIA_DIR": str(tmp_path / "media"), "HOME_EDITOR_MAX_ATTEMPTS": "2"}
+    base |= {"HOME_EDITOR_RETRY_BASE_SECONDS": "0.05"}
+    texts: list[str] = []
+
+    async def start(env: dict[str, str]):
+        made = build_services(
+            Settings.from_env(base | env), db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app"
+        )
+        await made.library.store.ensure_library(library, 0)
+        return made
+
+    library = new_library_id()
+    for bad in (  # start-up with bad configurations: each problem is logged
+        {"TRELLIS_API_KEY": key},
+        {"TRELLIS_API_URL": "ftp://trellis", "TRELLIS_API_KEY": key},
+        {"BLOB_READ_WRITE_TOKEN": f"not-a-token-{token}"},
+    ):
+        await (await start(bad)).runner.shutdown()
+
+    trellis = TrellisStub(keys=(f"another-{key}",), step_seconds=0.01).start()
+    good_blob, bad_blob = BlobStub(token=token).start(), BlobStub(token=f"{token}x").start()
+    try:
+        remote = {"TRELLIS_API_URL": trellis.url, "TRELLIS_API_KEY": key, "BLOB_READ_WRITE_TOKEN": token}
+        refused = await start(remote | {"VERCEL_BLOB_API_URL": bad_blob.api_url})  # Blob rejects the token
+        with pytest.raises(StorageError) as raised:
+            await refused.library.add_upload(library, "a.jpg", photo_bytes(size=300))
+        texts.append(str(raised.value))
+        await refused.runner.shutdown()
+
+        made = await start(remote | {"VERCEL_BLOB_API_URL": good_blob.api_url})
+        await made.library.add_upload(library, "b.jpg", photo_bytes(size=310))  # Trellis rejects the key (401)
+        await asyncio.wait_for(made.runner.until_idle(library), 30)
+        trellis.keys = (key,)
+        trellis.inject(Fault("POST", "/api/v1/rembg/async/", times=10, status=500))  # lasting 500s
+        await made.library.add_upload(library, "c.jpg", photo_bytes(size=320))
+        await asyncio.wait_for(made.runner.until_idle(library), 30)
+        jobs = (await made.library.snapshot(library)).jobs
+        await made.runner.shutdown()
+    finally:
+        for stub in (trellis, good_blob, bad_blob):
+            stub.stop()
+
+    texts += [job.error for job in jobs]
+    assert {job.status for job in jobs} == {JobStatus.FAILED} and len(jobs) == 2
+    logged, printed = caplog.text, "".join(capfd.readouterr())
+    # the checks below are not vacuous: each fault was seen and reported
+    for evidence in ("TRELLIS_API_KEY is set", "not an http(s) URL", "BLOB_READ_WRITE_TOKEN does not look like"):
+        assert evidence in logged, evidence
+    assert any("401" in text for text in texts) and any("500" in text for text in texts)
+    assert len(trellis.submissions()) == 0 and len(trellis.calls("POST", "/api/v1/rembg/async/")) == 1 + 2
+    for secret in (key, token, token.rsplit("_", 1)[1]):
+        assert secret not in logged and secret not in printed and not any(secret in text for text in texts)
