@@ -57,7 +57,9 @@ def build_processor(settings: Settings, http: httpx.AsyncClient) -> Processor:
         client = TrellisClient(http, base_url=settings.trellis_url, key=settings.trellis_key, timeout=timeout)
         return TrellisProcessor(client)
     warm_up()
-    return LocalProcessor(max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds)
+    return LocalProcessor(
+        max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds, hold_file=settings.hold_file
+    )
 
 
 def build_storage(settings: Settings, http: httpx.AsyncClient, *, public_base_url: str) -> Storage:

@@ -32,6 +32,7 @@ class Settings:
     media_dir: Path = Path("uploaded_files/home_editor")
     execution_log: Path | None = None
     local_delay_seconds: float = 0.0
+    hold_file: Path | None = None  # a test hook: local jobs wait at their end while this file exists
     wake_on_enqueue: bool = True
     trellis_url: str = ""
     trellis_key: str = dataclasses.field(default="", repr=False)
@@ -78,6 +79,7 @@ class Settings:
             return value
 
         log = env.get("HOME_EDITOR_EXECUTION_LOG", "").strip()
+        hold = env.get("HOME_EDITOR_TEST_HOLD_FILE", "").strip()
         remote = _remote_backends(env)
         return cls(
             poll_seconds=read("POLL_SECONDS", float, cls.poll_seconds, minimum=0.05),
@@ -92,6 +94,7 @@ class Settings:
             media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or cls.media_dir),
             execution_log=Path(log) if log else None,
             local_delay_seconds=read("LOCAL_DELAY_SECONDS", float, cls.local_delay_seconds, minimum=0),
+            hold_file=Path(hold) if hold else None,
             trellis_timeout_seconds=read("TRELLIS_TIMEOUT_SECONDS", float, cls.trellis_timeout_seconds, minimum=0.1),
             wake_on_enqueue=env.get("HOME_EDITOR_WAKE_ON_ENQUEUE", "1").strip().lower() not in ("0", "false", "no"),
             **remote,
