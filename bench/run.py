@@ -18,7 +18,7 @@ from bench.processing_bench import processing_times
 from bench.queue_bench import makespan, pickup_latencies
 from bench.read_bench import read_metrics
 from bench.report import rows_for, write_markdown
-from bench.stats import machine, summary
+from bench.stats import machine, source, summary
 from bench.trellis_bench import status_calls_per_minute
 
 ROOT = Path(__file__).parents[1]
@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (not for the record)")
     args = parser.parse_args()
     started = time.time()
-    results: dict[str, object] = {"machine": machine(), "quick": args.quick}
+    results: dict[str, object] = {"machine": machine(), "source": source(ROOT), "quick": args.quick}
     print("queue…", flush=True)
     results |= asyncio.run(_queue_metrics(20 if args.quick else 100))
     print("reads while claiming…", flush=True)

@@ -6,6 +6,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,3 +45,23 @@ def machine() -> dict[str, str]:
         "os": platform.platform(),
         "python": platform.python_version(),
     }
+
+
+GENERATED_FILES = ("BENCHMARKS.md", "RELIABILITY.md")  # written by runs; they do not change what is measured
+
+
+def source(root: Path) -> dict[str, object]:
+    """The commit the figures were measured on, and which files differed from it (uncommitted changes)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True, timeout=30
+        ).stdout
+
+    try:
+        commit = git("rev-parse", "HEAD").strip()
+        lines = git("status", "--porcelain", "--untracked-files=normal").splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": "", "changed": []}
+    changed = sorted({line[3:].split(" -> ")[-1] for line in lines} - set(GENERATED_FILES))
+    return {"commit": commit, "changed": changed}

@@ -61,7 +61,9 @@ def build_processor(settings: Settings, http: httpx.AsyncClient) -> Processor:
             model_deadline_seconds=settings.trellis_model_deadline_minutes * 60,
         )
     warm_up()
-    return LocalProcessor(max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds)
+    return LocalProcessor(
+        max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds, hold_file=settings.hold_file
+    )
 
 
 def build_storage(settings: Settings, http: httpx.AsyncClient, *, public_base_url: str) -> Storage:

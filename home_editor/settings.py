@@ -55,6 +55,7 @@ class Settings:
     media_dir: Path = dataclasses.field(default_factory=lambda: data_dir_from(os.environ) / "media")
     execution_log: Path | None = None
     local_delay_seconds: float = 0.0
+    hold_file: Path | None = None  # a test hook: local jobs wait at their end while this file exists
     wake_on_enqueue: bool = True
     trellis_url: str = ""
     trellis_key: str = dataclasses.field(default="", repr=False)
@@ -116,6 +117,7 @@ class Settings:
 
         log = env.get("HOME_EDITOR_EXECUTION_LOG", "").strip()
         data_dir = data_dir_from(env)
+        hold = env.get("HOME_EDITOR_TEST_HOLD_FILE", "").strip()
         remote = _remote_backends(env)
         lease = read("LEASE_SECONDS", float, cls.lease_seconds, minimum=1)
         poll = read("POLL_SECONDS", float, cls.poll_seconds, minimum=0.05)
@@ -136,6 +138,7 @@ class Settings:
             media_dir=Path(env.get("HOME_EDITOR_MEDIA_DIR", "").strip() or data_dir / "media"),
             execution_log=Path(log) if log else None,
             local_delay_seconds=read("LOCAL_DELAY_SECONDS", float, cls.local_delay_seconds, minimum=0),
+            hold_file=Path(hold) if hold else None,
             trellis_timeout_seconds=read("TRELLIS_TIMEOUT_SECONDS", float, cls.trellis_timeout_seconds, minimum=0.1),
             trellis_cutout_deadline_minutes=read(
                 "TRELLIS_CUTOUT_DEADLINE_MINUTES", float, cls.trellis_cutout_deadline_minutes, minimum=0.01

@@ -16,6 +16,13 @@ if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-# A full run (no arguments) also regenerates RELIABILITY.md from the reliability-marked tests.
-if [ "$#" -eq 0 ]; then export HOME_EDITOR_WRITE_RELIABILITY=1; fi
-exec "$PYTHON" -m pytest "$@"
+# A partial run (arguments) is just pytest.
+if [ "$#" -ne 0 ]; then exec "$PYTHON" -m pytest "$@"; fi
+
+# A full run also regenerates RELIABILITY.md from the reliability-marked tests, then fails if the committed
+# report says anything else (dates and durations aside): the report must describe the code it ships with.
+committed="$(mktemp)"
+trap 'rm -f "$committed"' EXIT
+cp RELIABILITY.md "$committed"
+HOME_EDITOR_WRITE_RELIABILITY=1 "$PYTHON" -m pytest
+"$PYTHON" -m tests.reliability_report "$committed" RELIABILITY.md

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -49,9 +50,10 @@ class LocalProcessor:
 
     label = "Local (classical cutout)"
 
-    def __init__(self, *, max_pixels: int, slow_motion_seconds: float = 0.0) -> None:
+    def __init__(self, *, max_pixels: int, slow_motion_seconds: float = 0.0, hold_file: Path | None = None) -> None:
         self._max_pixels = max_pixels
         self._slow_motion = slow_motion_seconds
+        self._hold_file = hold_file
 
     async def remove_background(self, context: JobContext) -> Cutout:
         """The cutout of the job's image."""
@@ -81,3 +83,11 @@ class LocalProcessor:
         for step in range(steps if self._slow_motion > 0 else 0):
             await asyncio.sleep(self._slow_motion / steps)
             await report(10 + 20 * (step + 1), "Removing the background…")
+        await self._hold()
+
+    async def _hold(self) -> None:
+        """A test hook, off unless HOME_EDITOR_TEST_HOLD_FILE is set (only the server's environment can set
+        it): while that file exists, a running local job waits here, so a test can act on a job that is
+        provably running (cancel it, reload, kill the server) and then release it by removing the file."""
+        while self._hold_file is not None and await asyncio.to_thread(self._hold_file.exists):
+            await asyncio.sleep(0.05)

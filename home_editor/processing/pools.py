@@ -15,6 +15,7 @@ import contextlib
 import functools
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -37,18 +38,20 @@ def _lower_priority() -> None:
 
 
 _processing: list[ProcessPoolExecutor] = []  # the current pool, replaced when a worker dies
+_processing_lock = threading.Lock()
 
 
 def _processing_pool() -> ProcessPoolExecutor:
-    if not _processing:
-        _processing.append(
-            ProcessPoolExecutor(
-                max_workers=PROCESSING_WORKERS,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_lower_priority,
+    with _processing_lock:
+        if not _processing:
+            _processing.append(
+                ProcessPoolExecutor(
+                    max_workers=PROCESSING_WORKERS,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_lower_priority,
+                )
             )
-        )
-    return _processing[0]
+        return _processing[0]
 
 
 def _replace_broken(pool: ProcessPoolExecutor) -> None:
@@ -68,7 +71,9 @@ async def run_job_work(function: Callable[..., T], *args: object) -> T:
 
     A worker that dies (killed for memory, a crash in a decoder) breaks its whole pool: the pool is then
     replaced, off the event loop, and the work fails with a retryable error instead of every later job
-    failing until a restart."""
+    failing until a restart. A pool is only ever started off the loop (starting workers blocks)."""
+    if not _processing:  # replaced meanwhile (another job saw the worker die), or never warmed up
+        await asyncio.to_thread(warm_up)
     pool = _processing_pool()
     try:
         return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
