@@ -8,12 +8,8 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 from home_editor.core import reconcile
 from home_editor.core.errors import BadInputError, StorageError
@@ -66,10 +62,14 @@ class LibraryService:
             await self.store.ensure_library(library_id, now_ms())
             self._known_libraries.add(library_id)
 
+    async def library_exists(self, library_id: str) -> bool:
+        """Whether a page has opened this library (uploads alone never create one)."""
+        return library_id in self._known_libraries or await self.store.library_exists(library_id)
+
     def intake(self, library_id: str, files: list[Upload]) -> asyncio.Queue[IntakeResult | None]:
         """Store uploaded files one by one in a task of the process, not of the request: the upload
         request is cancelled when its tab closes, and a file the server has received must not be lost.
-        Files given as spool paths (see `spool_upload`) are read one at a time, so a drop of hundreds
+        Files given as spool paths (see `storage.upload_spool`) are read one at a time, so a drop of hundreds
         of photos never sits in memory at once.
 
         Returns:
@@ -269,23 +269,6 @@ class LibraryService:
             await self.storage.delete(keys)
         except StorageError:
             logger.warning("Could not remove %d stored files", len(keys))
-
-
-async def spool_upload(source: BinaryIO) -> Path:
-    """Copy a received file to a private temporary file (in chunks, off the event loop) for `intake`:
-    the request's own copy disappears when the request ends, and holding bytes in memory does not scale."""
-
-    def copy() -> Path:
-        handle, name = tempfile.mkstemp(prefix="home-editor-upload-")
-        try:
-            with os.fdopen(handle, "wb") as spool:
-                shutil.copyfileobj(source, spool, 1 << 20)
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
-        return Path(name)
-
-    return await asyncio.to_thread(copy)
 
 
 def _remove_spooled(payloads: Sequence[bytes | Path]) -> None:
