@@ -8,12 +8,8 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 from home_editor.core import reconcile
 from home_editor.core.errors import BadInputError, StorageError
@@ -66,10 +62,14 @@ class LibraryService:
             await self.store.ensure_library(library_id, now_ms())
             self._known_libraries.add(library_id)
 
+    async def library_exists(self, library_id: str) -> bool:
+        """Whether a page has opened this library (uploads alone never create one)."""
+        return library_id in self._known_libraries or await self.store.library_exists(library_id)
+
     def intake(self, library_id: str, files: list[Upload]) -> asyncio.Queue[IntakeResult | None]:
         """Store uploaded files one by one in a task of the process, not of the request: the upload
         request is cancelled when its tab closes, and a file the server has received must not be lost.
-        Files given as spool paths (see `spool_upload`) are read one at a time, so a drop of hundreds
+        Files given as spool paths (see `storage.upload_spool`) are read one at a time, so a drop of hundreds
         of photos never sits in memory at once.
 
         Returns:
@@ -134,7 +134,7 @@ class LibraryService:
         job = Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now, message="Queued")
         keys = [file_key(library_id, item.id, item.original), file_key(library_id, item.id, item.thumb)]
         try:
-            original_url = await self.storage.put(keys[0], accepted.original, content_type=content_type_for(keys[0]))
+            original_url = await self.storage.put(keys[0], data, content_type=content_type_for(keys[0]))
             thumb_url = await self.storage.put(keys[1], accepted.thumbnail, content_type="image/webp")
             item = dataclasses.replace(item, urls={item.original: original_url, item.thumb: thumb_url})
             await self.store.add_item(library_id, item, job, content_hash=hashlib.sha256(data).hexdigest())
@@ -224,37 +224,23 @@ class LibraryService:
             id=new_id(), item_id=item_id, type=job_type, created_ms=now, updated_ms=now, priority=Priority.USER,
             message="Queued",
         )  # fmt: skip
-        old_remote = await self._settled_remote_jobs(library_id, item_id, job_type)
         queued = await self.store.retry(library_id, item_id, job_type, new_job=fresh)
         if queued is None:
             return False
         self.hub.notify(library_id)
         self.runner.notice_new_work(library_id)
-        await self.runner.forget_remote(old_remote)  # the new attempt submits afresh; the old record can go
         return True
 
     async def delete(self, library_id: str, item_id: str) -> Item | None:
-        """Delete the item, stop its work, remove its files and every remote record of its jobs."""
-        settled_remote = await self._settled_remote_jobs(library_id, item_id)
+        """Delete the item, stop its work and remove its files."""
         stopped = await self.store.cancel(library_id, item_id, now_ms=now_ms())
         item = await self.store.delete_item(library_id, item_id, now_ms=now_ms())
         if item is None:
             return None
         await self.runner.stop(stopped)
-        await self.runner.forget_remote(settled_remote)
         await self._remove_files([file_key(library_id, item.id, name) for name in file_names(item)])
         self.hub.notify(library_id)
         return item
-
-    async def _settled_remote_jobs(self, library_id: str, item_id: str, job_type: JobType | None = None) -> list[Job]:
-        """The item's finished, failed or cancelled jobs (of one type, or all) that still name a provider job:
-        its record may have outlived them upstream (a DELETE that failed), and the API never expires it."""
-        snapshot = await self.store.snapshot(library_id)
-        return [
-            job
-            for job in snapshot.jobs
-            if job.item_id == item_id and job.remote_id and not job.is_active and job_type in (None, job.type)
-        ]
 
     async def _existing_files(self, library_id: str, item: Item) -> dict[str, str]:
         """Which of the files the mirror names exist in the library's own folder (looked up by the
@@ -283,25 +269,6 @@ class LibraryService:
             await self.storage.delete(keys)
         except StorageError:
             logger.warning("Could not remove %d stored files", len(keys))
-
-
-async def spool_upload(source: BinaryIO, spool_dir: Path) -> Path:
-    """Copy a received file to a private temporary file in `spool_dir` (in chunks, off the event loop) for
-    `intake`: the request's own copy disappears when the request ends, and holding bytes in memory does
-    not scale. The folder is the app's own (owner-only, never served), not the system's temp folder."""
-
-    def copy() -> Path:
-        spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, name = tempfile.mkstemp(prefix="home-editor-upload-", dir=spool_dir)
-        try:
-            with os.fdopen(handle, "wb") as spool:
-                shutil.copyfileobj(source, spool, 1 << 20)
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
-        return Path(name)
-
-    return await asyncio.to_thread(copy)
 
 
 def _remove_spooled(payloads: Sequence[bytes | Path]) -> None:

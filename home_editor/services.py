@@ -20,6 +20,7 @@ from home_editor.processing.trellis_processor import TrellisProcessor
 from home_editor.settings import Settings
 from home_editor.storage.base import Storage
 from home_editor.storage.local_files import LocalFileStorage
+from home_editor.storage.upload_spool import UploadGate
 from home_editor.storage.vercel_blob import VercelBlobStorage
 from home_editor.store.async_store import AsyncLibraryStore
 from home_editor.store.library_store import LibraryStore
@@ -38,6 +39,7 @@ class Services:
     hub: ChangeHub
     processor: Processor
     storage: Storage
+    uploads: UploadGate
 
     @property
     def backends_label(self) -> str:
@@ -91,7 +93,13 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
     runner = Runner(store, JobExecutors(store, storage, processor), hub, settings=settings)
     library = LibraryService(store, storage, runner, hub, settings=settings)
     services = Services(
-        settings=settings, library=library, runner=runner, hub=hub, processor=processor, storage=storage
+        settings=settings,
+        library=library,
+        runner=runner,
+        hub=hub,
+        processor=processor,
+        storage=storage,
+        uploads=UploadGate(settings.max_uploads_in_flight),
     )
     logger.info("home_editor: %s", services.backends_label)
     for problem in settings.problems:

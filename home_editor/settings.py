@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from home_editor.core.errors import ConfigError
+from home_editor.storage.upload_spool import UploadLimits
 
 T = TypeVar("T")
 BLOB_TOKEN_PATTERN = re.compile(r"^vercel_blob_rw_([A-Za-z0-9]+)_([A-Za-z0-9]+)$")
@@ -44,6 +45,9 @@ class Settings:
     poll_seconds: float = 2.0
     concurrency: int = 2
     max_upload_bytes: int = 25 * 2**20
+    max_files_per_drop: int = 200
+    max_drop_bytes: int = 1024 * 2**20
+    max_uploads_in_flight: int = 2
     max_pixels: int = 50_000_000
     job_ttl_hours: float = 24.0
     max_attempts: int = 3
@@ -81,6 +85,16 @@ class Settings:
     def spool_dir(self) -> Path:
         """Private folder for uploads being taken in (never the system temp folder, never served)."""
         return self.data_dir / "spool"
+
+    @property
+    def upload_limits(self) -> UploadLimits:
+        """The caps on a drop, enforced while its bytes arrive."""
+        return UploadLimits(
+            max_file_bytes=self.max_upload_bytes,
+            max_files=self.max_files_per_drop,
+            max_drop_bytes=self.max_drop_bytes,
+            max_in_flight=self.max_uploads_in_flight,
+        )
 
     @property
     def job_ttl_ms(self) -> int:
@@ -127,6 +141,9 @@ class Settings:
             poll_seconds=poll,
             concurrency=read("CONCURRENCY", int, cls.concurrency, minimum=1),
             max_upload_bytes=int(read("MAX_UPLOAD_MB", float, 25.0, minimum=0.001) * 2**20),
+            max_files_per_drop=read("MAX_FILES_PER_DROP", int, cls.max_files_per_drop, minimum=1),
+            max_drop_bytes=int(read("MAX_DROP_MB", float, 1024.0, minimum=0.001) * 2**20),
+            max_uploads_in_flight=read("MAX_UPLOADS_IN_FLIGHT", int, cls.max_uploads_in_flight, minimum=1),
             max_pixels=int(read("MAX_MEGAPIXELS", float, 50.0, minimum=0.001) * 1_000_000),
             job_ttl_hours=read("JOB_TTL_HOURS", float, cls.job_ttl_hours, minimum=0),
             max_attempts=read("MAX_ATTEMPTS", int, cls.max_attempts, minimum=1),

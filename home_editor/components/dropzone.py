@@ -44,7 +44,7 @@ def dropzone() -> rx.Component:
             max_size=LibraryState.upload_limit_bytes,
             disabled=LibraryState.uploading,
             on_drop=LibraryState.handle_upload(
-                rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=LibraryState.upload_progressed)
+                rx.upload_files_chunk(upload_id=UPLOAD_ID, on_upload_progress=LibraryState.upload_progressed)
             ),
             on_drop_rejected=_too_large_toast,
             style=styles.DROPZONE,

@@ -15,9 +15,10 @@ from home_editor.core.errors import ConfigError
 from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY, clean_text, decode_items, decode_jobs
 from home_editor.core.models import JobType, is_library_id, is_record_id, new_library_id
 from home_editor.jobs.runner import now_ms
-from home_editor.library_service import LibraryService, spool_upload
+from home_editor.library_service import LibraryService
 from home_editor.state.refresh import show
 from home_editor.state.services_access import get_services
+from home_editor.storage.upload_spool import DropReceipt, UploadRefusedError, receive_drop
 from home_editor.views import Card, Stats
 
 logger = logging.getLogger(__name__)
@@ -93,37 +94,23 @@ class LibraryState(rx.State):
             else:
                 services.runner.wake(library_id)  # the tab's poll: a quiet library gets looked at
 
-    @rx.event
-    async def handle_upload(self, files: list[rx.UploadFile]):
-        """Store each dropped file and queue its cutout; refuse bad files with a toast naming them."""
+    @rx.event(background=True)
+    async def handle_upload(self, chunks: rx.UploadChunkIterator):
+        """Receive a drop while its bytes arrive (every cap enforced on the way), then store each file and
+        queue its cutout; refuse bad files with a toast naming them. Only a library whose page has loaded
+        takes uploads: a request that names no open library is refused and creates nothing."""
         services = get_services()
-        library_id = _library_id(self)
-        await services.library.ensure_library(library_id)
-        self.uploading, self._upload_handling = True, True
+        async with self:
+            library_id = self._library_id  # set when this tab's page loaded its library
+        if not library_id or not await services.library.library_exists(library_id):
+            yield rx.toast.error("This page has not loaded its library yet; reload it and drop the photos again.")
+            return  # unread bytes stay unread: the request is cut off here
         try:
-            received = []
-            try:
-                for file in files:
-                    name = clean_text(file.name or "", 80) or "image"
-                    if file.size is not None and file.size > services.settings.max_upload_bytes:
-                        yield rx.toast.error(f"“{name}” was not added: it is larger than {self.upload_limit_mb} MB.")
-                        continue
-                    try:
-                        received.append((name, await spool_upload(file.file, services.settings.spool_dir)))
-                    except OSError as error:
-                        yield rx.toast.error(f"“{name}” could not be received ({error.strerror}); please try again.")
-            finally:  # even when the tab closes meanwhile, what was received is taken in
-                results = services.library.intake(library_id, received)
-            while (result := await results.get()) is not None:
-                if result.item is None:
-                    yield rx.toast.error(f"“{result.name}” {result.problem}")
-                    continue
-                for toast in show(self, await services.library.snapshot(library_id)):
+            with services.uploads.admit(library_id):
+                async for toast in _take_drop(self, services, library_id, chunks):
                     yield toast
-                yield
-        finally:
-            self.uploading, self._upload_handling, self.upload_percent = False, False, 0
-            self._upload_ended_ms = now_ms()
+        except UploadRefusedError as error:
+            yield rx.toast.error(f"The photos were not added: {error}.")
 
     @rx.event
     def upload_progressed(self, progress: dict[str, Any]):
@@ -190,6 +177,38 @@ class LibraryState(rx.State):
         """Delete the item and its files."""
         deleted, toasts = await _on_item(self, item_id, LibraryService.delete)
         return toasts + ([rx.toast.info(f"Deleted “{deleted.name}”.")] if deleted is not None else [])
+
+
+async def _take_drop(state: Any, services: Any, library_id: str, chunks: rx.UploadChunkIterator):
+    """Spool the drop as it arrives, then take each file in; yields the toasts for the user."""
+    async with state:
+        state.uploading, state._upload_handling = True, True
+    receipt = DropReceipt()
+    try:
+        try:
+            await receive_drop(
+                receipt, chunks, folder=services.settings.spool_dir, limits=services.settings.upload_limits
+            )
+        finally:  # even when the tab closes meanwhile, every file received whole is taken in
+            results = services.library.intake(library_id, [(file.name, file.path) for file in receipt.files])
+        for name, reason in receipt.refusals:
+            shown = clean_text(name, 80)
+            yield rx.toast.error(
+                f"“{shown}” was not added: {reason}." if shown else f"Not every photo was added: {reason}."
+            )
+        while (result := await results.get()) is not None:
+            if result.item is None:
+                yield rx.toast.error(f"“{result.name}” {result.problem}")
+                continue
+            snapshot = await services.library.snapshot(library_id)
+            async with state:
+                toasts = show(state, snapshot)
+            for toast in toasts:
+                yield toast
+    finally:
+        async with state:
+            state.uploading, state._upload_handling, state.upload_percent = False, False, 0
+            state._upload_ended_ms = now_ms()
 
 
 async def _on_item(

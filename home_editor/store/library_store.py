@@ -57,6 +57,11 @@ class LibraryStore:
             rows = conn.execute(sa.select(items.c.id).where(items.c.library_id == library_id, items.c.deleted_ms != 0))
             return {row[0] for row in rows}
 
+    def library_exists(self, library_id: str) -> bool:
+        """Whether the library has been opened (a page loaded with its key) on this server."""
+        with self._engine.connect() as conn:
+            return conn.execute(sa.select(libraries.c.id).where(libraries.c.id == library_id)).first() is not None
+
     def item(self, library_id: str, item_id: str) -> Item | None:
         """One live item of the library (None for another library's item or a deleted one)."""
         with self._engine.connect() as conn:

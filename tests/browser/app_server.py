@@ -56,6 +56,7 @@ class AppServer:
             "HOME_EDITOR_DB_URL": f"sqlite:///{workdir / 'app.db'}",
             "HOME_EDITOR_MEDIA_DIR": str(workdir / "media"),
             "HOME_EDITOR_EXECUTION_LOG": str(self.journal),
+            "HOME_EDITOR_DATA_DIR": str(self.data_dir),  # its spool; never the developer's own data folder
         }
         if default_places:
             places = {
@@ -139,6 +140,19 @@ class AppServer:
             os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait(grace)
         _wait_port_free(self.port)
+
+    def bytes_written(self) -> int:
+        """Bytes every process of the app has written so far (write calls to files, pipes and sockets
+        alike: `wchar` in /proc/<pid>/io), summed over the app's process group."""
+        total = 0
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) == self.pid:  # its group
+                    io = dict(line.split(": ") for line in (proc / "io").read_text().splitlines())
+                    total += int(io["wchar"])
+        return total
 
     @property
     def pid(self) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import io
 import json
+import types
 from pathlib import Path
 
 import pytest
@@ -15,10 +15,10 @@ from home_editor.core import mirror
 from home_editor.core.errors import BadInputError, StorageError
 from home_editor.core.layout import cutout_preview_name, file_key, folder_for
 from home_editor.core.models import JobStatus, new_library_id
-from home_editor.library_service import spool_upload
 from home_editor.services import build_services
 from home_editor.settings import Settings
 from home_editor.storage.local_files import LocalFileStorage
+from home_editor.storage.upload_spool import DropReceipt, receive_drop
 from tests.images import photo_bytes
 
 
@@ -177,11 +177,16 @@ async def test_a_3d_model_is_made_from_the_cutout_and_generate_all_skips_finishe
     assert not glb.exists()  # the model goes with its item
 
 
-async def test_a_drop_is_spooled_to_disk_and_each_spool_file_is_gone_once_handled(services) -> None:
+async def test_a_drop_is_spooled_to_disk_and_each_spool_file_is_gone_once_handled(services, tmp_path: Path) -> None:
     library = new_library_id()
     await services.library.store.ensure_library(library, 0)
     drop = (photo_bytes(), b"not a photo", photo_bytes("gradient"))
-    spooled = [await spool_upload(io.BytesIO(data), services.settings.spool_dir) for data in drop]
+    receipt = DropReceipt()
+    await receive_drop(
+        receipt, _stream(zip(("a.jpg", "notes.png", "b.jpg"), drop, strict=True)),
+        folder=tmp_path / "spool", limits=services.settings.upload_limits,
+    )  # fmt: skip
+    spooled = [file.path for file in receipt.files]
     assert [path.read_bytes()[:3] for path in spooled] == [b"\xff\xd8\xff", b"not", b"\xff\xd8\xff"]
     results = services.library.intake(library, list(zip(("a.jpg", "notes.png", "b.jpg"), spooled, strict=True)))
     outcomes = []
@@ -190,3 +195,8 @@ async def test_a_drop_is_spooled_to_disk_and_each_spool_file_is_gone_once_handle
     assert outcomes == [("a.jpg", True), ("notes.png", False), ("b.jpg", True)]
     assert not any(path.exists() for path in spooled)  # taken in or refused: no spool file stays behind
     assert len((await services.library.snapshot(library)).items) == 2
+
+
+async def _stream(files):
+    for name, data in files:
+        yield types.SimpleNamespace(filename=name, offset=0, data=data)
