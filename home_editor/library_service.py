@@ -134,7 +134,7 @@ class LibraryService:
         job = Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now, message="Queued")
         keys = [file_key(library_id, item.id, item.original), file_key(library_id, item.id, item.thumb)]
         try:
-            original_url = await self.storage.put(keys[0], data, content_type=content_type_for(keys[0]))
+            original_url = await self.storage.put(keys[0], accepted.original, content_type=content_type_for(keys[0]))
             thumb_url = await self.storage.put(keys[1], accepted.thumbnail, content_type="image/webp")
             item = dataclasses.replace(item, urls={item.original: original_url, item.thumb: thumb_url})
             await self.store.add_item(library_id, item, job, content_hash=hashlib.sha256(data).hexdigest())
@@ -224,23 +224,37 @@ class LibraryService:
             id=new_id(), item_id=item_id, type=job_type, created_ms=now, updated_ms=now, priority=Priority.USER,
             message="Queued",
         )  # fmt: skip
+        old_remote = await self._settled_remote_jobs(library_id, item_id, job_type)
         queued = await self.store.retry(library_id, item_id, job_type, new_job=fresh)
         if queued is None:
             return False
         self.hub.notify(library_id)
         self.runner.notice_new_work(library_id)
+        await self.runner.forget_remote(old_remote)  # the new attempt submits afresh; the old record can go
         return True
 
     async def delete(self, library_id: str, item_id: str) -> Item | None:
-        """Delete the item, stop its work and remove its files."""
+        """Delete the item, stop its work, remove its files and every remote record of its jobs."""
+        settled_remote = await self._settled_remote_jobs(library_id, item_id)
         stopped = await self.store.cancel(library_id, item_id, now_ms=now_ms())
         item = await self.store.delete_item(library_id, item_id, now_ms=now_ms())
         if item is None:
             return None
         await self.runner.stop(stopped)
+        await self.runner.forget_remote(settled_remote)
         await self._remove_files([file_key(library_id, item.id, name) for name in file_names(item)])
         self.hub.notify(library_id)
         return item
+
+    async def _settled_remote_jobs(self, library_id: str, item_id: str, job_type: JobType | None = None) -> list[Job]:
+        """The item's finished, failed or cancelled jobs (of one type, or all) that still name a provider job:
+        its record may have outlived them upstream (a DELETE that failed), and the API never expires it."""
+        snapshot = await self.store.snapshot(library_id)
+        return [
+            job
+            for job in snapshot.jobs
+            if job.item_id == item_id and job.remote_id and not job.is_active and job_type in (None, job.type)
+        ]
 
     async def _existing_files(self, library_id: str, item: Item) -> dict[str, str]:
         """Which of the files the mirror names exist in the library's own folder (looked up by the
