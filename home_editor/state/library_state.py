@@ -44,6 +44,8 @@ class LibraryState(rx.State):
     compact: bool = False
     _library_id: str = ""
     _statuses: dict[str, str] = {}
+    _done_cutouts: list[str] = []  # completions not yet announced (see refresh.show: one toast per batch)
+    _done_models: list[str] = []
     _shown_digest: str = ""
     _upload_handling: bool = False
     _upload_ended_ms: int = 0
