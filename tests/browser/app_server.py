@@ -53,6 +53,7 @@ class AppServer:
         self.upload_dir = workdir / "uploaded_files"
         self.data_dir = workdir / "xdg-data" / "home_editor"
         places = {
+            "HOME_EDITOR_DATA_DIR": str(workdir / "data"),
             "HOME_EDITOR_DB_URL": f"sqlite:///{workdir / 'app.db'}",
             "HOME_EDITOR_MEDIA_DIR": str(workdir / "media"),
             "HOME_EDITOR_EXECUTION_LOG": str(self.journal),
