@@ -44,8 +44,8 @@ class LibraryState(rx.State):
     compact: bool = False
     _library_id: str = ""
     _statuses: dict[str, str] = {}
-    _done_cutouts: list[str] = []  # completions not yet announced (see refresh.show: one toast per batch)
-    _done_models: list[str] = []
+    _batch_cutouts: list[list[str]] = []  # outcomes not yet announced, [name, error] (refresh: one toast per batch)
+    _batch_models: list[list[str]] = []
     _shown_digest: str = ""
     _upload_handling: bool = False
     _upload_ended_ms: int = 0

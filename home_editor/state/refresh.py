@@ -15,8 +15,14 @@ from home_editor.store.library_store import Snapshot
 from home_editor.views import cards_for, stats_for
 
 ACTIVE = ("pending", "processing")
-CUTOUTS_DONE = ("Background removed: “{}”.", "Background removed from {} photos.")
-MODELS_DONE = ("3D model ready: “{}”.", "3D models ready for {} photos.")
+CUTOUT_TEXTS = {
+    "done": ("Background removed: “{}”.", "Background removed from {} photos"),
+    "failed": ("“{}” failed: {}", "Background removal failed for {} photos"),
+}
+MODEL_TEXTS = {
+    "done": ("3D model ready: “{}”.", "3D models ready for {} photos"),
+    "failed": ("3D model of “{}” failed: {}", "3D models failed for {} photos"),
+}
 
 
 def show(state: Any, snapshot: Snapshot, *, announce: bool = True) -> list[Any]:
@@ -42,46 +48,50 @@ def show(state: Any, snapshot: Snapshot, *, announce: bool = True) -> list[Any]:
     if not announce:
         return []
     news = [_news(item, previous.get(item.id), current[item.id]) for item in snapshot.items]
-    return [toast for _, _, failures in news for toast in failures] + _finished_batches(state, snapshot, news)
+    state._batch_cutouts = [*state._batch_cutouts, *(cutout for cutout, _ in news if cutout)]
+    state._batch_models = [*state._batch_models, *(model for _, model in news if model)]
+    busy = {job.type for job in snapshot.jobs if job.is_active}
+    toasts = []
+    if state._batch_cutouts and JobType.REMBG not in busy:
+        toasts.append(_batch_toast(state._batch_cutouts, CUTOUT_TEXTS))
+        state._batch_cutouts = []
+    if state._batch_models and JobType.GLB not in busy:
+        toasts.append(_batch_toast(state._batch_models, MODEL_TEXTS))
+        state._batch_models = []
+    return toasts
 
 
 def _statuses(item: Item) -> str:
     return f"{item.cutout_status.value}/{item.model_status.value if item.model_status else 'none'}"
 
 
-def _news(item: Item, before: str | None, now: str) -> tuple[bool, bool, list[Any]]:
-    """Whether the item's cutout and model just completed, and toasts for what just failed."""
+def _news(item: Item, before: str | None, now: str) -> tuple[list[str] | None, list[str] | None]:
+    """The item's cutout and model outcomes that just settled, as [name, error] ('' when it succeeded)."""
     if before is None or before == now:
-        return False, False, []
+        return None, None
     (cutout_before, model_before), (cutout_now, model_now) = before.split("/"), now.split("/")
-    failures = []
-    if cutout_before in ACTIVE and cutout_now == "failed":
-        failures.append(rx.toast.error(f"“{item.name}” failed: {item.cutout_error}"))
-    if model_before in ACTIVE and model_now == "failed":
-        failures.append(rx.toast.error(f"3D model of “{item.name}” failed: {item.model_error}"))
-    return (
-        cutout_before in ACTIVE and cutout_now == "completed",
-        model_before in ACTIVE and model_now == "completed",
-        failures,
-    )
+    cutout = model = None
+    if cutout_before in ACTIVE and cutout_now in ("completed", "failed"):
+        cutout = [item.name, item.cutout_error or "failed" if cutout_now == "failed" else ""]
+    if model_before in ACTIVE and model_now in ("completed", "failed"):
+        model = [item.name, item.model_error or "failed" if model_now == "failed" else ""]
+    return cutout, model
 
 
-def _finished_batches(state: Any, snapshot: Snapshot, news: list[tuple[bool, bool, list[Any]]]) -> list[Any]:
-    """One toast per finished batch, not one per photo: completions are collected while more work of
-    the same kind is queued or running, and announced together once none is left."""
-    items = snapshot.items
-    state._done_cutouts = [*state._done_cutouts, *(item.name for item, n in zip(items, news, strict=True) if n[0])]
-    state._done_models = [*state._done_models, *(item.name for item, n in zip(items, news, strict=True) if n[1])]
-    busy = {job.type for job in snapshot.jobs if job.is_active}
-    toasts = []
-    if state._done_cutouts and JobType.REMBG not in busy:
-        toasts.append(rx.toast.success(_done_text(state._done_cutouts, *CUTOUTS_DONE)))
-        state._done_cutouts = []
-    if state._done_models and JobType.GLB not in busy:
-        toasts.append(rx.toast.success(_done_text(state._done_models, *MODELS_DONE)))
-        state._done_models = []
-    return toasts
-
-
-def _done_text(names: list[str], one: str, several: str) -> str:
-    return one.format(names[0]) if len(names) == 1 else several.format(len(names))
+def _batch_toast(outcomes: list[list[str]], texts: dict[str, tuple[str, str]]) -> Any:
+    """One toast for a finished batch (work of one kind settles while more is queued or running, and is
+    announced once none is left): a single photo is named, several are counted; failures say why."""
+    done = [name for name, error in outcomes if not error]
+    failed = [(name, error) for name, error in outcomes if error]
+    if not failed:
+        one, several = texts["done"]
+        return rx.toast.success(one.format(done[0]) if len(done) == 1 else f"{several.format(len(done))}.")
+    one, several = texts["failed"]
+    if len(failed) == 1 and not done:
+        return rx.toast.error(one.format(*failed[0]))
+    errors = {error for _, error in failed}
+    reason = f": {errors.pop()}" if len(errors) == 1 else " (each card says why)"
+    if not done:
+        return rx.toast.error(f"{several.format(len(failed))}{reason}")
+    done_text = texts["done"][1].format(len(done)) if len(done) > 1 else texts["done"][0].format(done[0])[:-1]
+    return rx.toast.error(f"{done_text}; {len(failed)} failed{reason}")

@@ -56,19 +56,24 @@ def toast_texts(toasts: list) -> list[str]:
 def tab() -> types.SimpleNamespace:
     return types.SimpleNamespace(
         cards=[], stats=None, _shown_digest="", items_mirror="", jobs_mirror="", _statuses={},
-        _done_cutouts=[], _done_models=[],
+        _batch_cutouts=[], _batch_models=[],
     )  # fmt: skip
 
 
-def library(count: int, done: int, status_type: JobType = JobType.REMBG) -> Snapshot:
+def library(count: int, done: int, status_type: JobType = JobType.REMBG, *, failed: int = 0) -> Snapshot:
+    """`count` photos: the first `done` completed, the next `failed` failed, the rest still processing."""
     items = [item(id=f"item{n:08d}", name=f"photo {n}.jpg") for n in range(count)]
     jobs = []
     for n, one in enumerate(items):
-        status = JobStatus.COMPLETED if n < done else JobStatus.PROCESSING
+        status = JobStatus.COMPLETED if n < done else JobStatus.FAILED if n < done + failed else JobStatus.PROCESSING
+        error = "Trellis API rejected the key (401)." if status is JobStatus.FAILED else ""
         if status_type is JobType.REMBG:
-            items[n] = dataclasses.replace(one, cutout_status=status, cutout="cutout-x.png" if n < done else "")
+            cutout = "cutout-x.png" if status is JobStatus.COMPLETED else ""
+            items[n] = dataclasses.replace(one, cutout_status=status, cutout=cutout, cutout_error=error)
         else:
-            items[n] = dataclasses.replace(one, cutout_status=JobStatus.COMPLETED, model_status=status)
+            items[n] = dataclasses.replace(
+                one, cutout_status=JobStatus.COMPLETED, model_status=status, model_error=error
+            )
         jobs.append(job(status, item_id=one.id, type=status_type))
     return Snapshot(items=items, jobs=jobs)
 
@@ -100,3 +105,22 @@ def test_the_readme_and_the_code_point_only_to_documents_in_the_repository() -> 
     linked = set(re.findall(r"\]\((docs/[^)#]+)", readme))
     assert {"docs/trellis-api.md", "docs/vercel-blob.md", "docs/design.md"} <= linked
     assert all((ROOT / link).is_file() for link in linked)
+
+
+def test_failures_in_a_batch_are_counted_in_its_one_toast_and_a_single_failure_says_why() -> None:
+    state = tab()
+    show(state, library(10, 0), announce=False)
+    assert toast_texts(show(state, library(10, 2))) == []
+    assert toast_texts(show(state, library(10, 7, failed=3))) == [
+        "Background removed from 7 photos; 3 failed: Trellis API rejected the key (401)."
+    ]
+    state = tab()
+    show(state, library(1, 0), announce=False)
+    assert toast_texts(show(state, library(1, 0, failed=1))) == [
+        "“photo 0.jpg” failed: Trellis API rejected the key (401)."
+    ]
+    state = tab()
+    show(state, library(4, 0, JobType.GLB), announce=False)
+    assert toast_texts(show(state, library(4, 0, JobType.GLB, failed=4))) == [
+        "3D models failed for 4 photos: Trellis API rejected the key (401)."
+    ]
