@@ -5,7 +5,6 @@ version kept in Reflex's upload folder (`uploaded_files/`, which Reflex serves t
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import shutil
@@ -103,6 +102,12 @@ def _set_aside(data_dir: Path) -> Path:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (workers starting together); none where `fcntl` is missing."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

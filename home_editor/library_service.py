@@ -14,6 +14,7 @@ from pathlib import Path
 from home_editor.core import reconcile
 from home_editor.core.errors import BadInputError, StorageError
 from home_editor.core.layout import THUMB_NAME, file_key, file_names, original_name
+from home_editor.core.lookup_budget import LookupBudget
 from home_editor.core.mirror import clean_text
 from home_editor.core.models import Item, Job, JobStatus, JobType, Priority, new_id
 from home_editor.jobs.changes import ChangeHub
@@ -26,6 +27,10 @@ from home_editor.store.async_store import AsyncLibraryStore
 from home_editor.store.library_store import Snapshot
 
 logger = logging.getLogger(__name__)
+# A reconcile checks each file a mirror names with the storage (a Blob HEAD each): at most this many per
+# reconcile, and per library per hour (per process). A new item whose original is missing costs one.
+LOOKUPS_PER_RECONCILE = 1000
+LOOKUPS_PER_LIBRARY_HOUR = 3000
 Upload = tuple[str, bytes | Path]  # a file's name and its bytes, or a spool file holding them (removed once handled)
 
 
@@ -51,6 +56,7 @@ class LibraryService:
         self.settings = settings
         self._intakes: set[asyncio.Task[None]] = set()
         self._known_libraries: set[str] = set()
+        self.lookup_budget = LookupBudget(per_window=LOOKUPS_PER_LIBRARY_HOUR, window_ms=3_600_000, clock=now_ms)
 
     async def snapshot(self, library_id: str) -> Snapshot:
         """The library as the store has it."""
@@ -161,9 +167,17 @@ class LibraryService:
         if not plan.items and not plan.jobs:
             return
         items_by_id = {item.id: item for item in snapshot.items}
-        adopted_items = []
-        for candidate in plan.items:
-            existing = await self._existing_files(library_id, candidate)
+        adopted_items, lookups = [], _Lookups(library_id, self.lookup_budget, LOOKUPS_PER_RECONCILE)
+        for checked, candidate in enumerate(plan.items):
+            existing = await self._existing_files(library_id, candidate, lookups, known=candidate.id in items_by_id)
+            if existing is None:
+                logger.warning(
+                    "A browser mirror claimed more files than a reconcile may check; %d of its %d items were "
+                    "not checked (they are not recovered)",
+                    len(plan.items) - checked,
+                    len(plan.items),
+                )
+                break
             adopted = reconcile.adopt_item(items_by_id.get(candidate.id), candidate, existing)
             if adopted is not None:
                 adopted_items.append(adopted)
@@ -256,13 +270,18 @@ class LibraryService:
             if job.item_id == item_id and job.remote_id and not job.is_active and job_type in (None, job.type)
         ]
 
-    async def _existing_files(self, library_id: str, item: Item) -> dict[str, str]:
+    async def _existing_files(self, library_id: str, item: Item, lookups: _Lookups, *, known: bool) -> dict | None:
         """Which of the files the mirror names exist in the library's own folder (looked up by the
-        server from keys it builds itself; no URL from the mirror is ever fetched)."""
+        server from keys it builds itself; no URL from the mirror is ever fetched). An item new to the
+        store whose original is missing is not looked at further. None when the lookups ran out."""
         found = {}
         for name in file_names(item):
+            if not lookups.take():
+                return None
             if url := await self.storage.locate(file_key(library_id, item.id, name)):
                 found[name] = url
+            elif name == item.original and not known:
+                break  # it could not be adopted anyway
         return found
 
     async def _queue_missing_work(self, library_id: str) -> None:
@@ -283,6 +302,21 @@ class LibraryService:
             await self.storage.delete(keys)
         except StorageError:
             logger.warning("Could not remove %d stored files", len(keys))
+
+
+@dataclasses.dataclass
+class _Lookups:
+    """One reconcile's storage lookups: its own cap, and the library's budget."""
+
+    library_id: str
+    budget: LookupBudget
+    left: int
+
+    def take(self) -> bool:
+        if self.left <= 0 or not self.budget.take(self.library_id):
+            return False
+        self.left -= 1
+        return True
 
 
 def _remove_spooled(payloads: Sequence[bytes | Path]) -> None:

@@ -12,6 +12,7 @@ from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.executors import JobExecutors
 from home_editor.jobs.runner import Runner
 from home_editor.library_service import LibraryService
+from home_editor.log_privacy import keep_library_ids_out_of_sql_logs
 from home_editor.processing.base import Processor
 from home_editor.processing.local_processor import LocalProcessor
 from home_editor.processing.pools import warm_up
@@ -86,7 +87,10 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
         public_base_url: Where the browser reaches the backend (Reflex's `api_url`).
     """
     http = httpx.AsyncClient(follow_redirects=False)
-    store = AsyncLibraryStore(LibraryStore(create_engine(db_url)))
+    keep_library_ids_out_of_sql_logs()
+    engine = create_engine(db_url)
+    engine.hide_parameters = True  # database errors (and so tracebacks in the log) carry no library ids
+    store = AsyncLibraryStore(LibraryStore(engine))
     storage = build_storage(settings, http, public_base_url=public_base_url)
     processor = build_processor(settings, http)
     hub = ChangeHub()

@@ -60,7 +60,7 @@ class LocalProcessor:
         image = await context.load_image()
         await context.report(10, "Removing the background…")
         result = await run_job_work(functools.partial(cut_out, max_pixels=self._max_pixels), image)
-        await self._pace(context.report)
+        await self._pace(context.report, "Removing the background…")
         await context.report(90, "Saving the cutout…")
         return result
 
@@ -69,20 +69,21 @@ class LocalProcessor:
         cutout = await context.load_image()
         await context.report(10, "Building the 2.5D relief…")
         glb = await run_job_work(relief_glb, cutout)
-        await self._pace(context.report)
+        await self._pace(context.report, "Building the 2.5D relief…")
         await context.report(90, "Saving the model…")
         return Model3D(glb=glb, relief=True, note=RELIEF_NOTE)
 
     async def cancel_remote(self, remote_id: str) -> None:
         """Local work has no remote job."""
 
-    async def _pace(self, report: ProgressReport) -> None:
+    async def _pace(self, report: ProgressReport, message: str) -> None:
         """Slow motion for demos and tests (HOME_EDITOR_LOCAL_DELAY_SECONDS): the work is real, only
-        its end is held back, with progress reported meanwhile like a remote service would."""
+        its end is held back, with progress (and the job's own message) reported meanwhile like a
+        remote service would."""
         steps = 4
         for step in range(steps if self._slow_motion > 0 else 0):
             await asyncio.sleep(self._slow_motion / steps)
-            await report(10 + 20 * (step + 1), "Removing the background…")
+            await report(10 + 20 * (step + 1), message)
         await self._hold()
 
     async def _hold(self) -> None:

@@ -45,6 +45,8 @@ class LibraryState(rx.State):
     compact: bool = False
     _library_id: str = ""
     _statuses: dict[str, str] = {}
+    _batch_cutouts: list[list[str]] = []  # outcomes not yet announced, [name, error] (refresh: one toast per batch)
+    _batch_models: list[list[str]] = []
     _shown_digest: str = ""
     _upload_handling: bool = False
     _upload_ended_ms: int = 0

@@ -9,12 +9,20 @@ from typing import Any
 import reflex as rx
 
 from home_editor.core.mirror import encode_items, encode_jobs
-from home_editor.core.models import Item
+from home_editor.core.models import Item, JobType
 from home_editor.jobs.runner import now_ms
 from home_editor.store.library_store import Snapshot
 from home_editor.views import cards_for, stats_for
 
 ACTIVE = ("pending", "processing")
+CUTOUT_TEXTS = {
+    "done": ("Background removed: “{}”.", "Background removed from {} photos"),
+    "failed": ("“{}” failed: {}", "Background removal failed for {} photos"),
+}
+MODEL_TEXTS = {
+    "done": ("3D model ready: “{}”.", "3D models ready for {} photos"),
+    "failed": ("3D model of “{}” failed: {}", "3D models failed for {} photos"),
+}
 
 
 def show(state: Any, snapshot: Snapshot, *, announce: bool = True) -> list[Any]:
@@ -39,24 +47,51 @@ def show(state: Any, snapshot: Snapshot, *, announce: bool = True) -> list[Any]:
     state._statuses = current
     if not announce:
         return []
-    return [toast for item in snapshot.items for toast in _news(item, previous.get(item.id), current[item.id])]
+    news = [_news(item, previous.get(item.id), current[item.id]) for item in snapshot.items]
+    state._batch_cutouts = [*state._batch_cutouts, *(cutout for cutout, _ in news if cutout)]
+    state._batch_models = [*state._batch_models, *(model for _, model in news if model)]
+    busy = {job.type for job in snapshot.jobs if job.is_active}
+    toasts = []
+    if state._batch_cutouts and JobType.REMBG not in busy:
+        toasts.append(_batch_toast(state._batch_cutouts, CUTOUT_TEXTS))
+        state._batch_cutouts = []
+    if state._batch_models and JobType.GLB not in busy:
+        toasts.append(_batch_toast(state._batch_models, MODEL_TEXTS))
+        state._batch_models = []
+    return toasts
 
 
 def _statuses(item: Item) -> str:
     return f"{item.cutout_status.value}/{item.model_status.value if item.model_status else 'none'}"
 
 
-def _news(item: Item, before: str | None, now: str) -> list[Any]:
+def _news(item: Item, before: str | None, now: str) -> tuple[list[str] | None, list[str] | None]:
+    """The item's cutout and model outcomes that just settled, as [name, error] ('' when it succeeded)."""
     if before is None or before == now:
-        return []
+        return None, None
     (cutout_before, model_before), (cutout_now, model_now) = before.split("/"), now.split("/")
-    toasts = []
-    if cutout_before in ACTIVE and cutout_now == "completed":
-        toasts.append(rx.toast.success(f"Background removed: “{item.name}”."))
-    elif cutout_before in ACTIVE and cutout_now == "failed":
-        toasts.append(rx.toast.error(f"“{item.name}” failed: {item.cutout_error}"))
-    if model_before in ACTIVE and model_now == "completed":
-        toasts.append(rx.toast.success(f"3D model ready: “{item.name}”."))
-    elif model_before in ACTIVE and model_now == "failed":
-        toasts.append(rx.toast.error(f"3D model of “{item.name}” failed: {item.model_error}"))
-    return toasts
+    cutout = model = None
+    if cutout_before in ACTIVE and cutout_now in ("completed", "failed"):
+        cutout = [item.name, item.cutout_error or "failed" if cutout_now == "failed" else ""]
+    if model_before in ACTIVE and model_now in ("completed", "failed"):
+        model = [item.name, item.model_error or "failed" if model_now == "failed" else ""]
+    return cutout, model
+
+
+def _batch_toast(outcomes: list[list[str]], texts: dict[str, tuple[str, str]]) -> Any:
+    """One toast for a finished batch (work of one kind settles while more is queued or running, and is
+    announced once none is left): a single photo is named, several are counted; failures say why."""
+    done = [name for name, error in outcomes if not error]
+    failed = [(name, error) for name, error in outcomes if error]
+    if not failed:
+        one, several = texts["done"]
+        return rx.toast.success(one.format(done[0]) if len(done) == 1 else f"{several.format(len(done))}.")
+    one, several = texts["failed"]
+    if len(failed) == 1 and not done:
+        return rx.toast.error(one.format(*failed[0]))
+    errors = {error for _, error in failed}
+    reason = f": {errors.pop()}" if len(errors) == 1 else " (each card says why)"
+    if not done:
+        return rx.toast.error(f"{several.format(len(failed))}{reason}")
+    done_text = texts["done"][1].format(len(done)) if len(done) > 1 else texts["done"][0].format(done[0])[:-1]
+    return rx.toast.error(f"{done_text}; {len(failed)} failed{reason}")

@@ -1,5 +1,5 @@
 """Vercel Blob storage over its REST API with plain httpx (the same requests the official SDKs send,
-API version 12; see ../shared/docs/vercel-blob.md for why not the `vercel` package).
+API version 12; see docs/vercel-blob.md for why not the `vercel` package).
 
 Pathnames are the app's own keys (never client names), public access, no random suffix, overwrite
 allowed so a retried PUT whose first response was lost cannot fail. 5xx and 429 are retried with

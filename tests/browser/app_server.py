@@ -51,12 +51,12 @@ class AppServer:
         self.journal = workdir / "executions.log"
         self.log = workdir / "server.log"
         self.upload_dir = workdir / "uploaded_files"
-        self.data_dir = workdir / "xdg-data" / "home_editor"
+        self.data_dir = workdir / "xdg-data" / "home_editor" if default_places else workdir / "data"
         places = {
+            "HOME_EDITOR_DATA_DIR": str(self.data_dir),
             "HOME_EDITOR_DB_URL": f"sqlite:///{workdir / 'app.db'}",
             "HOME_EDITOR_MEDIA_DIR": str(workdir / "media"),
             "HOME_EDITOR_EXECUTION_LOG": str(self.journal),
-            "HOME_EDITOR_DATA_DIR": str(self.data_dir),  # its spool; never the developer's own data folder
         }
         if default_places:
             places = {

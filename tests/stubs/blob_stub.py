@@ -1,4 +1,4 @@
-"""A loopback stand-in for the Vercel Blob REST API (../shared/docs/vercel-blob.md): PUT with its
+"""A loopback stand-in for the Vercel Blob REST API (docs/vercel-blob.md): PUT with its
 headers, metadata lookups by pathname or URL, batch delete, and public delivery of stored blobs.
 Requests missing `authorization` or `x-api-version: 12` are refused the way the service would."""
 

@@ -1,5 +1,5 @@
 """A loopback stand-in for the deployed Trellis API that speaks its documented contract
-(../shared/docs/trellis-api.md): trailing-slash POST paths (307 without the slash), scalars read from
+(docs/trellis-api.md): trailing-slash POST paths (307 without the slash), scalars read from
 the query string only, the image from the multipart field `files`, Bearer auth with both 401 bodies,
 async jobs moving through the documented progress sequence, relative `download_url`s, 404 for unknown
 jobs, DELETE removing the record. Results are real files made from the input."""
