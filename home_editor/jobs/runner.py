@@ -22,6 +22,7 @@ from home_editor.jobs.executors import Outcome
 from home_editor.jobs.journal import ExecutionJournal
 from home_editor.processing.base import JobContext
 from home_editor.settings import Settings
+from home_editor.storage.base import finish_even_if_cancelled
 from home_editor.store.async_store import AsyncLibraryStore
 
 logger = logging.getLogger(__name__)
@@ -117,11 +118,14 @@ class Runner:
             self.wake(library_id)
 
     async def stop(self, jobs: list[Job]) -> None:
-        """Stop jobs the store has just cancelled: their local executions, and their remote work."""
-        for job in jobs:
-            running = self._running.get(job.id)
-            if running is not None:
-                running.task.cancel()
+        """Stop jobs the store has just cancelled: their local executions, and their remote work.
+        Returns once the local executions have ended, so a result file being written when the cancel
+        came has been written and discarded before the caller goes on (e.g. removes the item's files)."""
+        stopping = [running.task for job in jobs if (running := self._running.get(job.id)) is not None]
+        for task in stopping:
+            task.cancel()
+        if stopping:
+            await asyncio.wait(stopping)
         for job in jobs:
             if job.remote_id:
                 await self._executor.cancel_remote(job)
@@ -267,17 +271,7 @@ class Runner:
         self._journal.record("start", job.id, job.type.value)
         try:
             outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
-            done = await self._store.complete(
-                job.id,
-                job.lease_token,
-                now_ms=self._clock(),
-                result=outcome.name,
-                url=outcome.url,
-                note=outcome.note,
-                more_urls=outcome.more_urls,
-            )
-            if done is None:
-                await self._executor.discard(outcome.keys)
+            await finish_even_if_cancelled(self._record(job, outcome))
         except (asyncio.CancelledError, ClaimLostError):
             pass  # cancelled by the user, or the claim moved on: nothing to record
         except Exception as error:
@@ -298,6 +292,21 @@ class Runner:
             self._hub.notify(library_id)
             if not self._poll_only:
                 self.wake(library_id)
+
+    async def _record(self, job: Job, outcome: Outcome) -> None:
+        """Record a result on the job and its item, or discard its files when the claim is gone (never
+        neither: a cancel meanwhile waits for this to end)."""
+        done = await self._store.complete(
+            job.id,
+            job.lease_token,
+            now_ms=self._clock(),
+            result=outcome.name,
+            url=outcome.url,
+            note=outcome.note,
+            more_urls=outcome.more_urls,
+        )
+        if done is None:
+            await self._executor.discard(outcome.keys)
 
     def _forget_running(self, job: Job) -> None:
         """Remove this execution's entry, and only its own (never a later claim's of the same job)."""

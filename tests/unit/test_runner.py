@@ -285,6 +285,26 @@ async def test_cancelling_a_running_job_stops_it_and_discards_nothing_recorded(e
     assert journal_starts(tmp_path) == [running.id]
 
 
+async def test_stop_returns_only_once_the_stopped_execution_has_ended(env) -> None:
+    """A cancelled execution may need a moment to end (a file being written is let finish): whoever
+    stops it (a delete about to remove the item's files) goes on only after that."""
+    store, executor, _, make, _ = env
+    runner = make()
+    library = new_library_id()
+    executor.gate.clear()
+    executor.stopping.clear()  # the cancelled run ends only when the test says
+    [running] = await queue(store, library, 1)
+    runner.wake(library)
+    await until_started(executor, 1)
+    stopping = asyncio.create_task(runner.stop(await store.cancel(library, running.item_id, now_ms=1)))
+    await asyncio.sleep(0)  # one loop step: stop has sent the cancel
+    assert not stopping.done() and executor.running == 1
+    executor.stopping.set()
+    await stopping
+    assert executor.running == 0 and runner.running_count(library) == 0
+    await asyncio.wait_for(runner.until_idle(library), 5)
+
+
 async def test_a_result_finished_after_a_cancel_is_discarded(env) -> None:
     store, executor, _, make, _ = env
     runner = make()
