@@ -30,6 +30,7 @@ from home_editor.store.async_store import AsyncLibraryStore
 from home_editor.store.library_store import Snapshot
 
 logger = logging.getLogger(__name__)
+KNOWN_LIBRARIES_LIMIT = 10_000
 Upload = tuple[str, bytes | Path]  # a file's name and its bytes, or a spool file holding them (removed once handled)
 
 
@@ -61,9 +62,12 @@ class LibraryService:
         return await self.store.snapshot(library_id)
 
     async def ensure_library(self, library_id: str) -> None:
-        """Create the library record once (remembered for this process, so uploads skip the write)."""
+        """Create the library record once (remembered for this process, so page loads skip the write; the
+        memory is bounded, and forgetting costs only a repeated, harmless write)."""
         if library_id not in self._known_libraries:
             await self.store.ensure_library(library_id, now_ms())
+            if len(self._known_libraries) >= KNOWN_LIBRARIES_LIMIT:
+                self._known_libraries.clear()
             self._known_libraries.add(library_id)
 
     def intake(self, library_id: str, files: list[Upload]) -> asyncio.Queue[IntakeResult | None]:

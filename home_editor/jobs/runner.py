@@ -162,6 +162,31 @@ class Runner:
     # ---- draining ----------------------------------------------------------------------------
 
     async def _drain(self, library_id: str) -> None:
+        try:
+            await self._drain_until_idle(library_id)
+        finally:
+            self._forget_library(library_id)
+
+    def _forget_library(self, library_id: str) -> None:
+        """The library's drain ended (idle, or shut down): drop what this process kept for it, so a
+        long-lived server does not grow with every library it has served. A later wake starts afresh."""
+        if self._drains.get(library_id) is not asyncio.current_task():
+            return
+        del self._drains[library_id]
+        self._wakes.pop(library_id, None)
+        self._hub.forget(library_id)
+        self._drop_stale_expiry_marks()
+
+    def _drop_stale_expiry_marks(self) -> None:
+        """Forget when libraries last expired leases once that no longer holds anything back."""
+        now, poll_ms = self._clock(), self._settings.poll_seconds * 1000
+        self._expired_at = {key: at for key, at in self._expired_at.items() if now - at < poll_ms}
+
+    def tracked_libraries(self) -> int:
+        """How many libraries this runner keeps anything for (tests of its memory use)."""
+        return len(self._drains.keys() | self._wakes.keys() | self._expired_at.keys())
+
+    async def _drain_until_idle(self, library_id: str) -> None:
         wake = self._wakes.setdefault(library_id, asyncio.Event())
         while True:
             wake.clear()
@@ -316,6 +341,7 @@ class Runner:
 
     async def sweep(self) -> None:
         """One janitor step: wake libraries that have work (e.g. after a restart); drop old settled jobs."""
+        self._drop_stale_expiry_marks()
         for library_id in await self._store.libraries_with_work():
             self.wake(library_id)
         if self._clock() - self._last_cleanup_ms >= self._settings.cleanup_interval_seconds * 1000:
