@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from home_editor.core import scheduler
 from home_editor.core.errors import HomeEditorError
 from home_editor.core.models import Job
 from home_editor.jobs.changes import ChangeHub
@@ -67,11 +68,13 @@ class _Running:
     renewed_ms: int
 
 
-def user_message(error: BaseException) -> str:
-    """Text safe to show: our own errors say what happened; anything else is named, not dumped."""
+def user_message(error: BaseException, *, retried: bool) -> str:
+    """Text safe to show: our own errors say what happened; anything else is named, not dumped. An
+    unexpected failure that is not retried by itself (the last attempt) says that Retry is the way on."""
     if isinstance(error, HomeEditorError):
         return str(error) or type(error).__name__
-    return f"Processing failed unexpectedly ({type(error).__name__}); it will be retried."
+    happened = f"Processing failed unexpectedly ({type(error).__name__})."
+    return happened if retried else f"{happened} Press Retry to try again."
 
 
 class Runner:
@@ -300,17 +303,7 @@ class Runner:
         except (asyncio.CancelledError, ClaimLostError):
             pass  # cancelled by the user, or the claim moved on: nothing to record
         except Exception as error:
-            if not isinstance(error, HomeEditorError):
-                logger.exception("Job %s failed", job.id)
-            await self._store.fail(
-                job.id,
-                job.lease_token,
-                error=user_message(error),
-                retryable=getattr(error, "retryable", True),  # our permanent errors say False; the unknown may pass
-                now_ms=self._clock(),
-                max_attempts=self._settings.max_attempts,
-                backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
-            )
+            await self._record_failure(job, error)
         finally:
             self._journal.record("end", job.id, job.type.value)
             self._forget_running(job)  # no await from here on: the drain sees the slot free and woken
@@ -332,6 +325,23 @@ class Runner:
         )
         if done is None:
             await self._executor.discard(outcome.keys)
+
+    async def _record_failure(self, job: Job, error: Exception) -> None:
+        if not isinstance(error, HomeEditorError):
+            logger.exception("Job %s failed", job.id)
+        retryable = getattr(error, "retryable", True)  # our permanent errors say False; the unknown may pass
+        max_attempts = self._settings.max_attempts
+        await self._store.fail(
+            job.id,
+            job.lease_token,
+            error=user_message(
+                error, retried=scheduler.will_retry(job, retryable=retryable, max_attempts=max_attempts)
+            ),
+            retryable=retryable,
+            now_ms=self._clock(),
+            max_attempts=max_attempts,
+            backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
+        )
 
     def _forget_running(self, job: Job) -> None:
         """Remove this execution's entry, and only its own (never a later claim's of the same job)."""

@@ -263,6 +263,30 @@ async def test_unexpected_errors_are_retried_and_shown_without_internals(env) ->
     assert "secret" not in done.error and "KeyError" in done.error
 
 
+async def test_an_unexpected_failure_says_retry_is_automatic_only_while_it_is(env) -> None:
+    """While attempts remain the text says what happened (the job's message says when it retries);
+    once the job has failed for good it never promises a retry and points to the Retry button."""
+    store, executor, _, make, _ = env
+    clock = FakeClock()
+    runner = make(dataclasses.replace(STEPPED, max_attempts=2), clock)
+    library = new_library_id()
+    [queued] = await queue(store, library, 1)
+    executor.steps[queued.id] = [KeyError("/secret/path")] * 2
+    texts = []
+    for _ in range(2):
+        await runner.tick(library)
+        await runner.until_jobs_done(library)
+        settled = await store.job(queued.id)
+        texts.append((settled.status, settled.error))
+        clock.now += 60_000  # past any back-off
+    assert texts == [
+        (JobStatus.PENDING, "Processing failed unexpectedly (KeyError)."),
+        (JobStatus.FAILED, "Processing failed unexpectedly (KeyError). Press Retry to try again."),
+    ]
+    failed_item = await store.item(library, queued.item_id)
+    assert "will be retried" not in failed_item.cutout_error and "Press Retry" in failed_item.cutout_error
+
+
 async def test_cancelling_a_running_job_stops_it_and_discards_nothing_recorded(env) -> None:
     """The running execution is cancelled (it never finishes), the job ends cancelled, the item records no
     result, and there is nothing to discard because no result was made."""
