@@ -101,12 +101,15 @@ class Runner:
         self._janitor: asyncio.Task[None] | None = None
         self._expired_at: dict[str, int] = {}
         self._last_cleanup_ms = 0
+        self._shut_down = False
         self._poll_only = not settings.wake_on_enqueue  # the original app's behaviour, kept for measuring
 
     # ---- what tabs and handlers call ---------------------------------------------------------
 
     def wake(self, library_id: str) -> None:
         """Look at the library's queue now (a job was queued, a tab polled); starts draining if idle."""
+        if self._shut_down:
+            return
         self._wakes.setdefault(library_id, asyncio.Event()).set()
         drain = self._drains.get(library_id)
         if drain is None or drain.done():
@@ -155,6 +158,7 @@ class Runner:
 
     async def shutdown(self) -> None:
         """Cancel every task of this runner (their claims expire and are recovered later)."""
+        self._shut_down = True  # an execution ending now wakes no new drain
         tasks = [*self._drains.values(), *(running.task for running in self._running.values())]
         if self._janitor is not None:
             tasks.append(self._janitor)

@@ -412,3 +412,19 @@ async def test_the_janitor_resumes_libraries_with_work_and_cleans_up(env) -> Non
     assert snapshot.jobs == []
     assert len(snapshot.items) == 2 and all(i.cutout_status is JobStatus.COMPLETED for i in snapshot.items)
     await runner.shutdown()
+
+
+async def test_a_shut_down_runner_starts_no_new_drain(env) -> None:
+    """A job cancelled by the shutdown wakes its library as it ends: that must not leave a new drain
+    task behind (it would outlive the event loop)."""
+    store, executor, _, make, _ = env
+    runner = make()
+    library = new_library_id()
+    executor.gate.clear()
+    await queue(store, library, 1)
+    runner.wake(library)
+    await until_started(executor, 1)
+    await runner.shutdown()
+    runner.wake(library)
+    assert [task for task in asyncio.all_tasks() if task.get_name().startswith("drain-")] == []
+    assert runner.running_count() == 0
