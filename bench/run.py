@@ -39,7 +39,7 @@ def main() -> None:
     print("queue…", flush=True)
     results |= asyncio.run(_queue_metrics(20 if args.quick else 100))
     print("reads while claiming…", flush=True)
-    results["snapshots_while_claiming"] = asyncio.run(read_metrics(3.0 if args.quick else 10.0))
+    results["snapshots_while_claiming"] = asyncio.run(read_metrics(6.0 if args.quick else 30.0))
     print("processing…", flush=True)
     results["processing_s"] = {
         name: summary(values) for name, values in processing_times(3 if args.quick else 10).items()

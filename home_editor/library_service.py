@@ -19,7 +19,7 @@ from home_editor.core.mirror import clean_text
 from home_editor.core.models import Item, Job, JobStatus, JobType, Priority, new_id
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.runner import Runner, now_ms
-from home_editor.processing.images import accept_upload
+from home_editor.processing.images import AcceptedImage, accept_upload
 from home_editor.processing.pools import run_upload_work
 from home_editor.settings import Settings
 from home_editor.storage.base import Storage, content_type_for
@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 # reconcile, and per library per hour (per process). A new item whose original is missing costs one.
 LOOKUPS_PER_RECONCILE = 1000
 LOOKUPS_PER_LIBRARY_HOUR = 3000
+KNOWN_LIBRARIES_LIMIT = 10_000
 Upload = tuple[str, bytes | Path]  # a file's name and its bytes, or a spool file holding them (removed once handled)
 
 
@@ -63,9 +64,12 @@ class LibraryService:
         return await self.store.snapshot(library_id)
 
     async def ensure_library(self, library_id: str) -> None:
-        """Create the library record once (remembered for this process, so uploads skip the write)."""
+        """Create the library record once (remembered for this process, so page loads skip the write; the
+        memory is bounded, and forgetting costs only a repeated, harmless write)."""
         if library_id not in self._known_libraries:
             await self.store.ensure_library(library_id, now_ms())
+            if len(self._known_libraries) >= KNOWN_LIBRARIES_LIMIT:
+                self._known_libraries.clear()
             self._known_libraries.add(library_id)
 
     async def library_exists(self, library_id: str) -> bool:
@@ -125,9 +129,7 @@ class LibraryService:
             BadInputError: The file is not an acceptable image (the reason is user-facing).
             StorageError: A file could not be stored.
         """
-        accepted = await run_upload_work(
-            lambda: accept_upload(data, max_bytes=self.settings.max_upload_bytes, max_pixels=self.settings.max_pixels)
-        )
+        accepted, content_hash = await run_upload_work(_accept_and_hash, data, self.settings)
         now = now_ms()
         item = Item(
             id=new_id(),
@@ -143,7 +145,7 @@ class LibraryService:
             original_url = await self.storage.put(keys[0], accepted.original, content_type=content_type_for(keys[0]))
             thumb_url = await self.storage.put(keys[1], accepted.thumbnail, content_type="image/webp")
             item = dataclasses.replace(item, urls={item.original: original_url, item.thumb: thumb_url})
-            await self.store.add_item(library_id, item, job, content_hash=hashlib.sha256(data).hexdigest())
+            await self.store.add_item(library_id, item, job, content_hash=content_hash)
         except BaseException:
             await self._remove_files(keys)
             raise
@@ -302,6 +304,13 @@ class LibraryService:
             await self.storage.delete(keys)
         except StorageError:
             logger.warning("Could not remove %d stored files", len(keys))
+
+
+def _accept_and_hash(data: bytes, settings: Settings) -> tuple[AcceptedImage, str]:
+    """Check an upload and make its thumbnail, and hash its bytes (a 25 MB file takes ~50 ms: never on
+    the event loop); the hash finds the same photo dropped twice."""
+    accepted = accept_upload(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels)
+    return accepted, hashlib.sha256(data).hexdigest()
 
 
 @dataclasses.dataclass

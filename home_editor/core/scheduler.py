@@ -92,6 +92,11 @@ def backoff_ms(attempts: int, rng: random.Random, *, base_ms: int = BACKOFF_BASE
     return int(ceiling * (0.5 + 0.5 * rng.random()))
 
 
+def will_retry(job: Job, *, retryable: bool, max_attempts: int = MAX_ATTEMPTS) -> bool:
+    """Whether a failed attempt of this claimed job is followed by another (else it fails for good)."""
+    return retryable and job.attempts < max_attempts
+
+
 def failed(
     job: Job,
     *,
@@ -106,7 +111,7 @@ def failed(
     is retryable, otherwise failed for good. The error text is kept either way.
     """
     common = {"error": error, "progress": 0, "lease_token": "", "lease_until_ms": 0, "updated_ms": now_ms}
-    if retryable and job.attempts < max_attempts:
+    if will_retry(job, retryable=retryable, max_attempts=max_attempts):
         delay = backoff_ms(job.attempts, rng, base_ms=backoff_base_ms)
         when = f"in {delay / 1000:.0f} s" if delay >= 1000 else "now"
         message = f"Attempt {job.attempts} of {max_attempts} failed; retrying {when}"

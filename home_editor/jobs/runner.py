@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from home_editor.core import scheduler
 from home_editor.core.errors import HomeEditorError
 from home_editor.core.models import Job, JobStatus
 from home_editor.jobs.changes import ChangeHub
@@ -22,6 +23,7 @@ from home_editor.jobs.executors import Outcome
 from home_editor.jobs.journal import ExecutionJournal
 from home_editor.processing.base import JobContext
 from home_editor.settings import Settings
+from home_editor.storage.base import finish_even_if_cancelled
 from home_editor.store.async_store import AsyncLibraryStore
 
 logger = logging.getLogger(__name__)
@@ -66,11 +68,13 @@ class _Running:
     renewed_ms: int
 
 
-def user_message(error: BaseException) -> str:
-    """Text safe to show: our own errors say what happened; anything else is named, not dumped."""
+def user_message(error: BaseException, *, retried: bool) -> str:
+    """Text safe to show: our own errors say what happened; anything else is named, not dumped. An
+    unexpected failure that is not retried by itself (the last attempt) says that Retry is the way on."""
     if isinstance(error, HomeEditorError):
         return str(error) or type(error).__name__
-    return f"Processing failed unexpectedly ({type(error).__name__}); it will be retried."
+    happened = f"Processing failed unexpectedly ({type(error).__name__})."
+    return happened if retried else f"{happened} Press Retry to try again."
 
 
 class Runner:
@@ -97,12 +101,15 @@ class Runner:
         self._janitor: asyncio.Task[None] | None = None
         self._expired_at: dict[str, int] = {}
         self._last_cleanup_ms = 0
+        self._shut_down = False
         self._poll_only = not settings.wake_on_enqueue  # the original app's behaviour, kept for measuring
 
     # ---- what tabs and handlers call ---------------------------------------------------------
 
     def wake(self, library_id: str) -> None:
         """Look at the library's queue now (a job was queued, a tab polled); starts draining if idle."""
+        if self._shut_down:
+            return
         self._wakes.setdefault(library_id, asyncio.Event()).set()
         drain = self._drains.get(library_id)
         if drain is None or drain.done():
@@ -117,11 +124,14 @@ class Runner:
             self.wake(library_id)
 
     async def stop(self, jobs: list[Job]) -> None:
-        """Stop jobs the store has just cancelled: their local executions, and their remote work."""
-        for job in jobs:
-            running = self._running.get(job.id)
-            if running is not None:
-                running.task.cancel()
+        """Stop jobs the store has just cancelled: their local executions, and their remote work.
+        Returns once the local executions have ended, so a result file being written when the cancel
+        came has been written and discarded before the caller goes on (e.g. removes the item's files)."""
+        stopping = [running.task for job in jobs if (running := self._running.get(job.id)) is not None]
+        for task in stopping:
+            task.cancel()
+        if stopping:
+            await asyncio.wait(stopping)
         await self.forget_remote(jobs)
 
     async def forget_remote(self, jobs: list[Job]) -> None:
@@ -152,6 +162,7 @@ class Runner:
 
     async def shutdown(self) -> None:
         """Cancel every task of this runner (their claims expire and are recovered later)."""
+        self._shut_down = True  # an execution ending now wakes no new drain
         tasks = [*self._drains.values(), *(running.task for running in self._running.values())]
         if self._janitor is not None:
             tasks.append(self._janitor)
@@ -162,6 +173,31 @@ class Runner:
     # ---- draining ----------------------------------------------------------------------------
 
     async def _drain(self, library_id: str) -> None:
+        try:
+            await self._drain_until_idle(library_id)
+        finally:
+            self._forget_library(library_id)
+
+    def _forget_library(self, library_id: str) -> None:
+        """The library's drain ended (idle, or shut down): drop what this process kept for it, so a
+        long-lived server does not grow with every library it has served. A later wake starts afresh."""
+        if self._drains.get(library_id) is not asyncio.current_task():
+            return
+        del self._drains[library_id]
+        self._wakes.pop(library_id, None)
+        self._hub.forget(library_id)
+        self._drop_stale_expiry_marks()
+
+    def _drop_stale_expiry_marks(self) -> None:
+        """Forget when libraries last expired leases once that no longer holds anything back."""
+        now, poll_ms = self._clock(), self._settings.poll_seconds * 1000
+        self._expired_at = {key: at for key, at in self._expired_at.items() if now - at < poll_ms}
+
+    def tracked_libraries(self) -> int:
+        """How many libraries this runner keeps anything for (tests of its memory use)."""
+        return len(self._drains.keys() | self._wakes.keys() | self._expired_at.keys())
+
+    async def _drain_until_idle(self, library_id: str) -> None:
         wake = self._wakes.setdefault(library_id, asyncio.Event())
         while True:
             wake.clear()
@@ -271,41 +307,53 @@ class Runner:
         self._journal.record("start", job.id, job.type.value)
         try:
             outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
-            done = await self._store.complete(
-                job.id,
-                job.lease_token,
-                now_ms=self._clock(),
-                result=outcome.name,
-                url=outcome.url,
-                note=outcome.note,
-                more_urls=outcome.more_urls,
-            )
-            if done is None:
-                await self._executor.discard(outcome.keys)
-            else:
-                await self.forget_remote([done])  # only now, with the result recorded (contract §9)
+            await finish_even_if_cancelled(self._record(job, outcome))
         except (asyncio.CancelledError, ClaimLostError):
             pass  # cancelled by the user, or the claim moved on: nothing to record
         except Exception as error:
-            if not isinstance(error, HomeEditorError):
-                logger.exception("Job %s failed", job.id)
-            settled = await self._store.fail(
-                job.id,
-                job.lease_token,
-                error=user_message(error),
-                retryable=getattr(error, "retryable", True),  # our permanent errors say False; the unknown may pass
-                now_ms=self._clock(),
-                max_attempts=self._settings.max_attempts,
-                backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
-            )
-            if settled is not None and settled.status is JobStatus.FAILED:
-                await self.forget_remote([settled])  # failed for good: no attempt will re-attach to it
+            await self._record_failure(job, error)
         finally:
             self._journal.record("end", job.id, job.type.value)
             self._forget_running(job)  # no await from here on: the drain sees the slot free and woken
             self._hub.notify(library_id)
             if not self._poll_only:
                 self.wake(library_id)
+
+    async def _record(self, job: Job, outcome: Outcome) -> None:
+        """Record a result on the job and its item, or discard its files when the claim is gone (never
+        neither: a cancel meanwhile waits for this to end)."""
+        done = await self._store.complete(
+            job.id,
+            job.lease_token,
+            now_ms=self._clock(),
+            result=outcome.name,
+            url=outcome.url,
+            note=outcome.note,
+            more_urls=outcome.more_urls,
+        )
+        if done is None:
+            await self._executor.discard(outcome.keys)
+        else:
+            await self.forget_remote([done])  # only now, with the result recorded (contract §9)
+
+    async def _record_failure(self, job: Job, error: Exception) -> None:
+        if not isinstance(error, HomeEditorError):
+            logger.exception("Job %s failed", job.id)
+        retryable = getattr(error, "retryable", True)  # our permanent errors say False; the unknown may pass
+        max_attempts = self._settings.max_attempts
+        settled = await self._store.fail(
+            job.id,
+            job.lease_token,
+            error=user_message(
+                error, retried=scheduler.will_retry(job, retryable=retryable, max_attempts=max_attempts)
+            ),
+            retryable=retryable,
+            now_ms=self._clock(),
+            max_attempts=max_attempts,
+            backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
+        )
+        if settled is not None and settled.status is JobStatus.FAILED:
+            await self.forget_remote([settled])  # failed for good: no attempt will re-attach to it
 
     def _forget_running(self, job: Job) -> None:
         """Remove this execution's entry, and only its own (never a later claim's of the same job)."""
@@ -315,6 +363,7 @@ class Runner:
 
     async def sweep(self) -> None:
         """One janitor step: wake libraries that have work (e.g. after a restart); drop old settled jobs."""
+        self._drop_stale_expiry_marks()
         for library_id in await self._store.libraries_with_work():
             self.wake(library_id)
         if self._clock() - self._last_cleanup_ms >= self._settings.cleanup_interval_seconds * 1000:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from typing import Protocol
+from collections.abc import Awaitable
+from typing import Protocol, TypeVar
 
 from home_editor.core.errors import StorageError
+
+T = TypeVar("T")
 
 # Keys are made by the app from its own ids only: folder/item/file.ext, lower-case, no dots but the suffix.
 KEY_PATTERN = re.compile(r"^[a-z0-9]{8,40}/[a-z0-9]{12}/[a-z]{1,12}(-[a-z0-9]{12})?\.(jpg|png|webp|avif|heic|glb)$")
@@ -52,3 +56,22 @@ class Storage(Protocol):
     async def delete(self, keys: list[str]) -> None:
         """Remove the files (missing ones are ignored). Raises StorageError."""
         ...
+
+
+async def finish_even_if_cancelled(work: Awaitable[T]) -> T:
+    """Await `work` to its end even when the caller is cancelled meanwhile, then pass the cancel on.
+
+    A write that has begun (a file in a thread, an upload on the wire) is never left running in the
+    background after its caller gave up: whatever the caller does next (remove the file, delete the
+    item) happens after it, so a removed file never comes back.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            try:
+                await asyncio.wait([task])
+            except asyncio.CancelledError:
+                continue  # cancelled again: still let the write end first
+        raise

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from home_editor.core.errors import StorageError
-from home_editor.storage.base import check_key
+from home_editor.storage.base import check_key, finish_even_if_cancelled
 
 
 class LocalFileStorage:
@@ -26,10 +26,12 @@ class LocalFileStorage:
         return self.root / check_key(key)
 
     async def put(self, key: str, data: bytes, *, content_type: str) -> str:
-        """Write to a temporary file and move it into place, so readers never see half a file."""
+        """Write to a temporary file and move it into place, so readers never see half a file. A cancel
+        takes effect once the file is written (the thread cannot be stopped), so the caller's clean-up
+        always comes after the write."""
         path = self.path(key)
         try:
-            await asyncio.to_thread(_write_atomically, path, data)
+            await finish_even_if_cancelled(asyncio.to_thread(_write_atomically, path, data))
         except OSError as error:
             raise StorageError(f"Could not store the file ({error.strerror or error})") from error
         return self.url(key)

@@ -16,7 +16,7 @@ import httpx
 
 from home_editor.core.errors import StorageError
 from home_editor.core.polling import retry_after_seconds
-from home_editor.storage.base import check_key
+from home_editor.storage.base import check_key, finish_even_if_cancelled
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 ATTEMPTS = 4
@@ -86,7 +86,7 @@ class VercelBlobStorage:
         pause = 1.0
         for attempt in range(ATTEMPTS):
             try:
-                response = await self._http.request(method, url, headers=headers, timeout=TIMEOUT, **kwargs)
+                response = await self._send(method, url, headers=headers, **kwargs)
             except httpx.TimeoutException as error:
                 failure: StorageError = StorageError("Vercel Blob did not answer in time.")
                 failure.__cause__ = error
@@ -109,6 +109,13 @@ class VercelBlobStorage:
                 await asyncio.sleep(min(pause, 30.0) * (0.5 + self._rng.random() / 2))
                 pause *= 2
         raise failure
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request. An upload on the wire is let finish when its caller is cancelled (the store may
+        keep it even if the connection is dropped), so the caller's clean-up comes after it; no further
+        attempt is made."""
+        request = self._http.request(method, url, timeout=TIMEOUT, **kwargs)
+        return await (finish_even_if_cancelled(request) if method == "PUT" else request)
 
 
 class _NotFound(StorageError):

@@ -263,6 +263,30 @@ async def test_unexpected_errors_are_retried_and_shown_without_internals(env) ->
     assert "secret" not in done.error and "KeyError" in done.error
 
 
+async def test_an_unexpected_failure_says_retry_is_automatic_only_while_it_is(env) -> None:
+    """While attempts remain the text says what happened (the job's message says when it retries);
+    once the job has failed for good it never promises a retry and points to the Retry button."""
+    store, executor, _, make, _ = env
+    clock = FakeClock()
+    runner = make(dataclasses.replace(STEPPED, max_attempts=2), clock)
+    library = new_library_id()
+    [queued] = await queue(store, library, 1)
+    executor.steps[queued.id] = [KeyError("/secret/path")] * 2
+    texts = []
+    for _ in range(2):
+        await runner.tick(library)
+        await runner.until_jobs_done(library)
+        settled = await store.job(queued.id)
+        texts.append((settled.status, settled.error))
+        clock.now += 60_000  # past any back-off
+    assert texts == [
+        (JobStatus.PENDING, "Processing failed unexpectedly (KeyError)."),
+        (JobStatus.FAILED, "Processing failed unexpectedly (KeyError). Press Retry to try again."),
+    ]
+    failed_item = await store.item(library, queued.item_id)
+    assert "will be retried" not in failed_item.cutout_error and "Press Retry" in failed_item.cutout_error
+
+
 async def test_cancelling_a_running_job_stops_it_and_discards_nothing_recorded(env) -> None:
     """The running execution is cancelled (it never finishes), the job ends cancelled, the item records no
     result, and there is nothing to discard because no result was made."""
@@ -283,6 +307,26 @@ async def test_cancelling_a_running_job_stops_it_and_discards_nothing_recorded(e
     assert (cancelled_item.cutout, cancelled_item.cutout_status) == ("", JobStatus.CANCELLED)
     assert executor.discarded == []
     assert journal_starts(tmp_path) == [running.id]
+
+
+async def test_stop_returns_only_once_the_stopped_execution_has_ended(env) -> None:
+    """A cancelled execution may need a moment to end (a file being written is let finish): whoever
+    stops it (a delete about to remove the item's files) goes on only after that."""
+    store, executor, _, make, _ = env
+    runner = make()
+    library = new_library_id()
+    executor.gate.clear()
+    executor.stopping.clear()  # the cancelled run ends only when the test says
+    [running] = await queue(store, library, 1)
+    runner.wake(library)
+    await until_started(executor, 1)
+    stopping = asyncio.create_task(runner.stop(await store.cancel(library, running.item_id, now_ms=1)))
+    await asyncio.sleep(0)  # one loop step: stop has sent the cancel
+    assert not stopping.done() and executor.running == 1
+    executor.stopping.set()
+    await stopping
+    assert executor.running == 0 and runner.running_count(library) == 0
+    await asyncio.wait_for(runner.until_idle(library), 5)
 
 
 async def test_a_result_finished_after_a_cancel_is_discarded(env) -> None:
@@ -368,3 +412,19 @@ async def test_the_janitor_resumes_libraries_with_work_and_cleans_up(env) -> Non
     assert snapshot.jobs == []
     assert len(snapshot.items) == 2 and all(i.cutout_status is JobStatus.COMPLETED for i in snapshot.items)
     await runner.shutdown()
+
+
+async def test_a_shut_down_runner_starts_no_new_drain(env) -> None:
+    """A job cancelled by the shutdown wakes its library as it ends: that must not leave a new drain
+    task behind (it would outlive the event loop)."""
+    store, executor, _, make, _ = env
+    runner = make()
+    library = new_library_id()
+    executor.gate.clear()
+    await queue(store, library, 1)
+    runner.wake(library)
+    await until_started(executor, 1)
+    await runner.shutdown()
+    runner.wake(library)
+    assert [task for task in asyncio.all_tasks() if task.get_name().startswith("drain-")] == []
+    assert runner.running_count() == 0
