@@ -241,6 +241,38 @@ async def test_a_remote_job_past_its_deadline_uses_an_attempt_and_is_deleted_ups
     await services.runner.shutdown()
 
 
+@pytest.mark.parametrize("lost", ["vanished", "lost_result"], ids=["status 404", "result 404"])
+async def test_a_remote_job_that_is_gone_is_submitted_again_as_a_new_attempt(
+    lost: str, tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    trellis.next_outcomes.append(lost)  # 404 on the job's status, or on its result (contract §7)
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library, _ = await upload_and_drain(services, photo_bytes())
+    [job] = (await services.library.snapshot(library)).jobs
+    assert (job.status, job.attempts) == (JobStatus.COMPLETED, 2) and len(trellis.submissions()) == 2
+    first_id = trellis.calls("GET", JOB)[0].path.rsplit("/", 1)[1]
+    asked = [request.status for request in trellis.calls("GET", f"/api/v1/jobs/{first_id}(/result)?")]
+    assert job.remote_id != first_id and asked[-1] == 404 and asked.count(404) == 1  # never asked again
+    assert trellis.jobs == {}  # what was left of a lost result's record was dropped too
+    await services.runner.shutdown()
+
+
+@pytest.mark.parametrize("lost", ["vanished", "lost_result"], ids=["status 404", "result 404"])
+async def test_a_remote_job_gone_on_the_last_attempt_fails_saying_so(
+    lost: str, tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    trellis.next_outcomes.append(lost)
+    settings = dataclasses.replace(remote_settings(tmp_path, trellis, blob), max_attempts=1)
+    services = services_for(tmp_path, settings)
+    library, _ = await upload_and_drain(services, photo_bytes())
+    [job] = (await services.library.snapshot(library)).jobs
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 1) and len(trellis.submissions()) == 1
+    gone = {"vanished": "The Trellis job no longer exists (404).", "lost_result": "The Trellis API no longer has"}
+    assert job.error.startswith(gone[lost])
+    assert "retried" not in job.error and trellis.jobs == {}
+    await services.runner.shutdown()
+
+
 async def test_retrying_a_failed_job_deletes_its_old_remote_record(
     tmp_path: Path, trellis: TrellisStub, blob: BlobStub
 ) -> None:

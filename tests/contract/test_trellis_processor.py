@@ -82,6 +82,19 @@ async def test_a_vanished_remote_job_is_forgotten_so_the_next_attempt_resubmits(
     assert trellis.submissions() == []
 
 
+async def test_a_result_that_is_gone_is_dropped_and_forgotten_so_the_next_attempt_resubmits(
+    http, trellis: TrellisStub
+) -> None:
+    trellis.next_outcomes.append("lost_result")  # completed, but 404 "Result file not found"
+    job = Recorder()
+    with pytest.raises(RemoteJobGone) as caught:
+        await processor(http, trellis).remove_background(job.context)
+    [remote_id, forgotten] = job.remembered
+    assert caught.value.retryable and forgotten == ""  # the next attempt submits again, never re-fetches
+    assert len(trellis.calls("GET", f"/api/v1/jobs/{remote_id}/result")) == 1
+    assert trellis.calls("DELETE", f"/api/v1/jobs/{remote_id}") and trellis.jobs == {}
+
+
 async def test_a_failed_remote_job_is_permanent_with_a_short_reason(http, trellis: TrellisStub) -> None:
     trellis.next_outcomes.append("failed")
     job = Recorder()

@@ -47,7 +47,8 @@ class StubJob:
     created: float
     input_bytes: bytes
     query: dict[str, str]
-    outcome: str = "completed"  # or "failed"
+    outcome: str = "completed"  # or "failed"; "vanished" (the record is lost once processing starts: 404);
+    # "lost_result" (completes, but its result file is missing: 404 "Result file not found")
     result: bytes = b""
 
 
@@ -116,8 +117,7 @@ class TrellisStub(StubServer):
         match = JOB_PATH.match(path)
         if match is None:
             return Reply.json(404, {"detail": "Not Found"})
-        with self._jobs_lock:
-            job = self.jobs.get(match.group(1))
+        job = self._find(match.group(1))
         if job is None:
             return Reply.json(404, {"detail": f"Job {match.group(1)} not found"})
         if request.method == "DELETE":
@@ -127,6 +127,15 @@ class TrellisStub(StubServer):
         if match.group(2):
             return self._result(job)
         return Reply.json(200, self._status(job))
+
+    def _find(self, job_id: str) -> StubJob | None:
+        """The job's record (a "vanished" job's is lost once it leaves the queue)."""
+        with self._jobs_lock:
+            job = self.jobs.get(job_id)
+            if job is not None and job.outcome == "vanished" and self._stage(job) != SEQUENCES[job.job_type][0]:
+                del self.jobs[job_id]
+                return None
+        return job
 
     def _authenticate(self, request: Request) -> Reply | None:
         header = request.headers.get("authorization", "")
@@ -210,6 +219,8 @@ class TrellisStub(StubServer):
         status = self._status(job)
         if status["status"] != "completed":
             return Reply.json(400, {"detail": f"Job is not completed (status: {status['status']})"})
+        if job.outcome == "lost_result":
+            return Reply.json(404, {"detail": "Result file not found"})
         suffix = "_nobg.png" if job.job_type == "rembg" else ".glb"
         content_type = "image/png" if job.job_type == "rembg" else "model/gltf-binary"
         disposition = f'attachment; filename="{job.id}{suffix}"'
