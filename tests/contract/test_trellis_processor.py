@@ -65,13 +65,14 @@ async def test_a_cutout_is_submitted_once_followed_and_handed_back_with_its_remo
 
 
 async def test_an_existing_remote_id_is_re_attached_never_resubmitted(http, trellis: TrellisStub) -> None:
-    first = Recorder()
     client = TrellisClient(http, base_url=trellis.url, key="test-trellis-key")
-    remote_id = await client.submit_rembg(photo_bytes(), "photo")
+    remote_id = await client.submit_rembg(photo_bytes(), "photo")  # an earlier attempt's submission
     resumed = Recorder(remote_id=remote_id)
     cutout = await processor(http, trellis).remove_background(resumed.context)
-    assert cutout.png.startswith(b"\x89PNG")
-    assert len(trellis.submissions()) == 1 and resumed.loads == 0 and first.loads == 0
+    assert cutout.png == trellis.jobs[remote_id].result  # that remote job's own result
+    assert len(trellis.submissions()) == 1 and resumed.loads == 0 and resumed.remembered == []  # nothing sent again
+    followed = {request.path for request in trellis.calls("GET", r"/api/v1/jobs/.*")}
+    assert followed == {f"/api/v1/jobs/{remote_id}", f"/api/v1/jobs/{remote_id}/result"}
 
 
 async def test_a_vanished_remote_job_is_forgotten_so_the_next_attempt_resubmits(http, trellis: TrellisStub) -> None:
