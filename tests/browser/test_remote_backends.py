@@ -51,7 +51,9 @@ def test_a_photo_is_cut_out_by_the_api_and_stored_in_blob(
 
 
 @pytest.mark.reliability(
-    "F4 server killed (SIGKILL) mid-job, remote", "re-attached: the stub sees one submission, no attempt used"
+    "F4 server killed (SIGKILL) mid-job, remote",
+    "killed while the remote job was still queued upstream (stub held); re-attached to the same remote job:"
+    " one submission, no attempt used",
 )
 def test_reloads_and_a_restart_re_attach_to_the_remote_job_never_resubmit(
     remote_app: AppServer, stubs, page: Page, images: dict[str, Path]
