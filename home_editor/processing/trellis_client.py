@@ -14,12 +14,13 @@ import dataclasses
 import logging
 import math
 import random
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
-from home_editor.core.errors import PermanentError, TransientError
+from home_editor.core.errors import HomeEditorError, PermanentError, TransientError
 from home_editor.core.polling import retry_after_seconds
 
 logger = logging.getLogger(__name__)
@@ -29,14 +30,19 @@ RESULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 MAX_RATE_LIMIT_WAIT_SECONDS = 180.0
 MAX_RATE_LIMIT_ROUNDS = 10  # a "Retry-After: 0" loop ends too
 MAX_REASON_CHARS = 200
+JOB_ID = re.compile(r"[A-Za-z0-9-]{1,64}")  # a uuid4 in the contract; nothing that could change the path
+RESULT_PATH = re.compile(r"/api/v1/jobs/[A-Za-z0-9-]{1,64}/result")  # the contract's relative download_url
 
 
 class TrellisAuthError(PermanentError):
     """The API refused the key (401/403): a wrong key does not get better by retrying."""
 
 
-class RemoteJobGone(TransientError):
-    """The remote job no longer exists (404): it must be submitted again, as a new attempt."""
+class RemoteJobGone(HomeEditorError):
+    """The remote job or its result no longer exists (404, contract §7). Permanent for that remote job
+    (never polled or fetched again), but not for ours: the attempt fails and the next one submits again."""
+
+    retryable = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +106,7 @@ class TrellisClient:
 
     async def status(self, job_id: str) -> RemoteStatus:
         """The remote job's status. Raises RemoteJobGone on 404."""
-        response = await self._call("GET", f"/api/v1/jobs/{job_id}", gone_is_transient=True)
+        response = await self._call("GET", f"/api/v1/jobs/{job_id}", gone="The Trellis job no longer exists (404).")
         body = _json(response)
         return RemoteStatus(
             status=str(body.get("status", "")),
@@ -111,16 +117,21 @@ class TrellisClient:
         )
 
     async def result(self, download_url: str) -> bytes:
-        """The result file, from a relative `download_url` joined with the base URL."""
-        if not download_url.startswith("/api/v1/jobs/"):
+        """The result file, from a relative `download_url` joined with the base URL. Raises RemoteJobGone on
+        404 (the job or its output file is gone)."""
+        if not RESULT_PATH.fullmatch(download_url):
             raise TransientError("The Trellis API gave an unexpected result location.")
-        response = await self._call("GET", download_url, timeout=RESULT_TIMEOUT, gone_is_transient=True)
+        gone = "The Trellis API no longer has the job's result (404)."
+        response = await self._call("GET", download_url, timeout=RESULT_TIMEOUT, gone=gone)
         return response.content
 
     async def delete(self, job_id: str) -> None:
-        """Cancel and delete the remote job; best effort (failures are logged, not raised)."""
+        """Cancel and delete the remote job; best effort (failures are logged, not raised; 404 means it is
+        already gone, which is what was wanted)."""
         try:
-            await self._call("DELETE", f"/api/v1/jobs/{job_id}", gone_is_transient=True, max_wait=10.0)
+            await self._call("DELETE", f"/api/v1/jobs/{job_id}", gone="", max_wait=10.0)
+        except RemoteJobGone:
+            return
         except (TransientError, PermanentError) as error:
             logger.info("Could not delete Trellis job %s: %s", job_id, error)
 
@@ -128,7 +139,7 @@ class TrellisClient:
         files = {"files": (filename, image, "application/octet-stream")}
         response = await self._call("POST", path, params=params, files=files)
         job_id = _json(response).get("job_id")
-        if not isinstance(job_id, str) or not job_id or "/" in job_id or len(job_id) > 64:
+        if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
             raise TransientError("The Trellis API accepted the image but sent no usable job id.")
         return job_id
 
@@ -138,7 +149,7 @@ class TrellisClient:
         path: str,
         *,
         timeout: httpx.Timeout | None = None,
-        gone_is_transient: bool = False,
+        gone: str | None = None,
         max_wait: float | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
@@ -155,7 +166,7 @@ class TrellisClient:
             except httpx.TransportError as error:
                 raise TransientError("Could not reach the Trellis API.") from error
             if response.status_code != 429:
-                _raise_for(response, gone_is_transient=gone_is_transient)
+                _raise_for(response, gone=gone)
                 return response
             delay = retry_after_seconds(response.headers.get("retry-after"), pause * (0.5 + self._rng.random() / 2))
             if waited + delay > max_wait or round_number == MAX_RATE_LIMIT_ROUNDS:
@@ -166,14 +177,15 @@ class TrellisClient:
         raise TransientError("The Trellis API kept asking to slow down (429).")
 
 
-def _raise_for(response: httpx.Response, *, gone_is_transient: bool) -> None:
+def _raise_for(response: httpx.Response, *, gone: str | None) -> None:
+    """Map an error status to the app's errors; a 404 is RemoteJobGone(`gone`) on calls about a job."""
     code = response.status_code
     if code < 300:
         return
     if code in (401, 403):
         raise TrellisAuthError(f"Trellis API rejected the key ({code}).")
-    if code == 404 and gone_is_transient:
-        raise RemoteJobGone("The Trellis job no longer exists (404).")
+    if code == 404 and gone is not None:
+        raise RemoteJobGone(gone)
     if code >= 500:
         raise TransientError(f"The Trellis API had an error ({code}).")
     reason = _detail(response)

@@ -99,9 +99,13 @@ class TrellisProcessor:
         try:
             return await asyncio.to_thread(check, data)  # reads the whole file: not on the event loop
         except TransientError:
-            await self._client.delete(remote_id)
-            await context.remember_remote_id("")
+            await self._forget(context, remote_id)
             raise
+
+    async def _forget(self, context: JobContext, remote_id: str) -> None:
+        """Drop a remote job this attempt gives up on, upstream and in the store: the next attempt submits again."""
+        await self._client.delete(remote_id)
+        await context.remember_remote_id("")
 
     async def _run(
         self, context: JobContext, submit: Callable[[bytes], Awaitable[str]], what: str, deadline: float
@@ -120,17 +124,20 @@ class TrellisProcessor:
         # shutdown (the remote job goes on and the next runner re-attaches): never delete it here.
         try:
             finished = await self._follow(remote_id, context, deadline)
-        except RemoteJobGone:
-            await context.remember_remote_id("")  # the next attempt submits again
-            raise
-        except RemoteDeadlineError:  # stuck upstream: drop it, so the next attempt submits again
-            await self._client.delete(remote_id)
+        except RemoteJobGone:  # 404: the record is gone (contract §7); the next attempt submits again
             await context.remember_remote_id("")
+            raise
+        except RemoteDeadlineError:  # stuck upstream
+            await self._forget(context, remote_id)
             raise
         if finished.status != "completed":  # the failed record is deleted once the failure is recorded
             reason = finished.error or finished.message or finished.status
             raise PermanentError(f"The Trellis API could not {what}: {reason}")
-        return await self._client.result(finished.download_url), remote_id
+        try:
+            return await self._client.result(finished.download_url), remote_id
+        except RemoteJobGone:  # 404 on the result: never fetched again; what is left of the record goes too
+            await self._forget(context, remote_id)
+            raise
 
     async def cancel_remote(self, remote_id: str) -> None:
         """Cancel and delete the provider job (best effort)."""
@@ -153,9 +160,7 @@ class TrellisProcessor:
             try:
                 current = await self._client.status(remote_id)
                 errors = 0
-            except RemoteJobGone:
-                raise
-            except TransientError:
+            except TransientError:  # a RemoteJobGone (404) is not one: it ends the following at once
                 errors += 1
                 if errors >= STATUS_ERRORS_TOLERATED:
                     raise

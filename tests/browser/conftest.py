@@ -93,6 +93,21 @@ def stubs() -> Iterator[tuple[TrellisStub, BlobStub]]:
     blob.stop()
 
 
+@pytest.fixture(autouse=True)
+def _stubs_reset_around_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The stubs are shared by the session: each test that uses them starts and ends with no scripted
+    fault, outcome, hold or request log left by another, so one test's failure cannot leak into the next."""
+    if "stubs" not in request.fixturenames:
+        yield
+        return
+    shared = request.getfixturevalue("stubs")
+    for stub in shared:
+        stub.reset()
+    yield
+    for stub in shared:
+        stub.reset()
+
+
 @pytest.fixture(scope="session")
 def remote_app(tmp_path_factory: pytest.TempPathFactory, stubs) -> Iterator[AppServer]:
     """The app configured for both stubs (its own frontend build: it runs beside the local one)."""

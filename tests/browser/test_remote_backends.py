@@ -20,12 +20,6 @@ from tests.stubs.trellis_stub import TrellisStub
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(autouse=True)
-def fresh_stub_state(stubs) -> None:
-    trellis, _ = stubs
-    trellis.keys = (TRELLIS_KEY,)
-
-
 def only_job(app: AppServer, page: Page):
     [job] = app.store.snapshot(local_storage(page)["library"]).jobs
     return job
@@ -57,23 +51,35 @@ def test_a_photo_is_cut_out_by_the_api_and_stored_in_blob(
 
 
 @pytest.mark.reliability(
-    "F4 server killed (SIGKILL) mid-job, remote", "re-attached: the stub sees one submission, no attempt used"
+    "F4 server killed (SIGKILL) mid-job, remote",
+    "killed while the remote job was still queued upstream (stub held); re-attached to the same remote job:"
+    " one submission, no attempt used",
 )
 def test_reloads_and_a_restart_re_attach_to_the_remote_job_never_resubmit(
     remote_app: AppServer, stubs, page: Page, images: dict[str, Path]
 ) -> None:
     trellis, _ = stubs
-    before = len(trellis.submissions())
     open_app(page, remote_app)
+    trellis.hold()  # the remote job cannot finish until released: the kill below is mid-job by construction
     page.set_input_files(DROP, [images["lamp.png"]])
     wait_for(page, lambda p: "processing" in statuses(p).values(), what="the remote job to start")
+    wait_for(page, lambda p: only_job(remote_app, p).remote_id, what="the remote id to be stored")
+    remote_id = only_job(remote_app, page).remote_id
     page.reload()
     page.wait_for_selector("[data-ready=true]")
+    assert trellis.status_of(remote_id) in ("pending", "processing")
     remote_app.kill()
+    killed = time.monotonic()  # the stub logs arrivals on the same clock
+    assert trellis.status_of(remote_id) in ("pending", "processing")  # still running upstream at the kill
     remote_app.start()
+    followed = f"/api/v1/jobs/{remote_id}"
+    wait_for(page, lambda p: any(r.at > killed for r in trellis.calls("GET", followed)), timeout=60,
+             what="the restarted app to follow the same remote job")  # fmt: skip
+    trellis.release()
     wait_for(page, all_completed(1), timeout=60, what="the re-attached job")
-    assert submissions_since(trellis, before) == 1
-    assert only_job(remote_app, page).attempts == 1
+    assert len(trellis.submissions()) == 1  # the log starts empty for each test
+    job = only_job(remote_app, page)
+    assert (job.attempts, job.remote_id) == (1, remote_id)
 
 
 @pytest.mark.reliability("S a rejected key is reported, not retried", "failed after 1 attempt with the key error")

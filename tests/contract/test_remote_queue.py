@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from tests.images import photo_bytes
 from tests.stubs.blob_stub import BlobStub
 from tests.stubs.server import Fault
 from tests.stubs.trellis_stub import TrellisStub
+
+JOB = r"/api/v1/jobs/[0-9a-f-]{36}"
 
 
 def remote_settings(tmp_path: Path, trellis: TrellisStub, blob: BlobStub, key: str = "test-trellis-key") -> Settings:
@@ -37,6 +40,17 @@ def remote_settings(tmp_path: Path, trellis: TrellisStub, blob: BlobStub, key: s
 
 def services_for(tmp_path: Path, settings: Settings) -> Services:
     return build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
+
+
+async def stored_remote_id(services: Services, library: str, job_type: JobType = JobType.REMBG) -> str:
+    """Wait until the store holds the running job's remote id (the processor persists it right after the
+    submission), bounded, and return it."""
+    async with asyncio.timeout(30):
+        while True:
+            jobs = (await services.library.snapshot(library)).jobs
+            if remote_id := next((job.remote_id for job in jobs if job.type is job_type and job.remote_id), ""):
+                return remote_id
+            await asyncio.sleep(0.01)
 
 
 async def upload_and_drain(services: Services, *payloads: bytes) -> tuple[str, list[str]]:
@@ -61,29 +75,28 @@ async def test_a_photo_becomes_a_cutout_stored_in_blob(tmp_path: Path, trellis: 
     await services.runner.shutdown()
 
 
-async def test_a_restarted_server_re_attaches_instead_of_resubmitting(tmp_path: Path, blob: BlobStub) -> None:
-    trellis = TrellisStub(step_seconds=1.5).start()
-    try:
-        settings = remote_settings(tmp_path, trellis, blob)
-        first = services_for(tmp_path, settings)
-        library = new_library_id()
-        await first.library.store.ensure_library(library, 0)
-        item = await first.library.add_upload(library, "chair.jpg", photo_bytes())
-        while not trellis.submissions():
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)
-        await first.runner.shutdown()  # the process dies mid-job; its lease will expire
-        second = services_for(tmp_path, settings)
-        second.runner.wake(library)
-        await asyncio.wait_for(second.runner.until_idle(library), 60)
-        done = await second.library.store.item(library, item.id)
-        [job] = (await second.library.snapshot(library)).jobs
-        assert done.cutout_status is JobStatus.COMPLETED
-        assert len(trellis.submissions()) == 1  # re-attached, never resubmitted
-        assert job.attempts == 1  # the interrupted attempt was given back
-        await second.runner.shutdown()
-    finally:
-        trellis.stop()
+async def test_a_restarted_server_re_attaches_instead_of_resubmitting(
+    tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    settings = remote_settings(tmp_path, trellis, blob)
+    first = services_for(tmp_path, settings)
+    library = new_library_id()
+    await first.library.store.ensure_library(library, 0)
+    trellis.hold()  # the remote job stays queued until released: the restart is mid-job by construction
+    item = await first.library.add_upload(library, "chair.jpg", photo_bytes())
+    remote_id = await stored_remote_id(first, library)
+    await first.runner.shutdown()  # the process dies mid-job; its lease will expire
+    assert trellis.status_of(remote_id) == "pending"
+    second = services_for(tmp_path, settings)
+    trellis.release()
+    second.runner.wake(library)
+    await asyncio.wait_for(second.runner.until_idle(library), 60)
+    done = await second.library.store.item(library, item.id)
+    [job] = (await second.library.snapshot(library)).jobs
+    assert done.cutout_status is JobStatus.COMPLETED and job.remote_id == remote_id
+    assert len(trellis.submissions()) == 1  # re-attached, never resubmitted
+    assert job.attempts == 1  # the interrupted attempt was given back
+    await second.runner.shutdown()
 
 
 async def test_a_wrong_key_fails_the_job_at_once_with_the_key_error(
@@ -151,10 +164,7 @@ async def test_cancelling_a_remote_job_deletes_it_upstream(tmp_path: Path, blob:
         library = new_library_id()
         await services.library.store.ensure_library(library, 0)
         item = await services.library.add_upload(library, "chair.jpg", photo_bytes())
-        while not trellis.jobs:
-            await asyncio.sleep(0.05)
-        remote_id = next(iter(trellis.jobs))
-        await asyncio.sleep(0.3)
+        remote_id = await stored_remote_id(services, library)
         assert await services.library.cancel(library, item.id)
         await asyncio.wait_for(services.runner.until_idle(library), 10)
         assert trellis.calls("DELETE", f"/api/v1/jobs/{remote_id}") and trellis.jobs == {}
@@ -172,9 +182,6 @@ async def test_deleting_an_item_deletes_its_blobs(tmp_path: Path, trellis: Trell
     await services.library.delete(library, item_id)
     assert blob.blobs == {}
     await services.runner.shutdown()
-
-
-JOB = r"/api/v1/jobs/[0-9a-f-]{36}"
 
 
 def record_job_state_on_delete(trellis: TrellisStub, services: Services, library: str) -> list[tuple[str, str]]:
@@ -241,6 +248,38 @@ async def test_a_remote_job_past_its_deadline_uses_an_attempt_and_is_deleted_ups
     await services.runner.shutdown()
 
 
+@pytest.mark.parametrize("lost", ["vanished", "lost_result"], ids=["status 404", "result 404"])
+async def test_a_remote_job_that_is_gone_is_submitted_again_as_a_new_attempt(
+    lost: str, tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    trellis.next_outcomes.append(lost)  # 404 on the job's status, or on its result (contract §7)
+    services = services_for(tmp_path, remote_settings(tmp_path, trellis, blob))
+    library, _ = await upload_and_drain(services, photo_bytes())
+    [job] = (await services.library.snapshot(library)).jobs
+    assert (job.status, job.attempts) == (JobStatus.COMPLETED, 2) and len(trellis.submissions()) == 2
+    first_id = trellis.calls("GET", JOB)[0].path.rsplit("/", 1)[1]
+    asked = [request.status for request in trellis.calls("GET", f"/api/v1/jobs/{first_id}(/result)?")]
+    assert job.remote_id != first_id and asked[-1] == 404 and asked.count(404) == 1  # never asked again
+    assert trellis.jobs == {}  # what was left of a lost result's record was dropped too
+    await services.runner.shutdown()
+
+
+@pytest.mark.parametrize("lost", ["vanished", "lost_result"], ids=["status 404", "result 404"])
+async def test_a_remote_job_gone_on_the_last_attempt_fails_saying_so(
+    lost: str, tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    trellis.next_outcomes.append(lost)
+    settings = dataclasses.replace(remote_settings(tmp_path, trellis, blob), max_attempts=1)
+    services = services_for(tmp_path, settings)
+    library, _ = await upload_and_drain(services, photo_bytes())
+    [job] = (await services.library.snapshot(library)).jobs
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 1) and len(trellis.submissions()) == 1
+    gone = {"vanished": "The Trellis job no longer exists (404).", "lost_result": "The Trellis API no longer has"}
+    assert job.error.startswith(gone[lost])
+    assert "retried" not in job.error and trellis.jobs == {}
+    await services.runner.shutdown()
+
+
 async def test_retrying_a_failed_job_deletes_its_old_remote_record(
     tmp_path: Path, trellis: TrellisStub, blob: BlobStub
 ) -> None:
@@ -301,11 +340,14 @@ async def test_a_3d_model_comes_from_the_trellis_endpoint_upright_and_stored_in_
         library, item_id = await cut_out_first(services)
         messages = set()
         assert await services.library.generate_model(library, item_id)
-        while (
-            job := next(j for j in (await services.library.snapshot(library)).jobs if j.type.value == "glb")
-        ).is_active:
-            messages.add(job.message)
-            await asyncio.sleep(0.2)
+        async with asyncio.timeout(60):  # every progress report notifies the hub: each stage is seen
+            while True:
+                seen = services.hub.version(library)
+                job = next(j for j in (await services.library.snapshot(library)).jobs if j.type is JobType.GLB)
+                messages.add(job.message)
+                if not job.is_active:
+                    break
+                await services.hub.wait(library, seen, timeout=5)
         done = await services.library.store.item(library, item_id)
         [submitted] = trellis.submissions("trellis")
         assert submitted.query == {"seed": "1"}
@@ -322,26 +364,30 @@ async def test_a_3d_model_comes_from_the_trellis_endpoint_upright_and_stored_in_
         trellis.stop()
 
 
-async def test_a_3d_job_re_attaches_after_a_restart_and_cancel_deletes_upstream(tmp_path: Path, blob: BlobStub) -> None:
-    trellis = TrellisStub(step_seconds=1.2).start()
-    try:
-        settings = remote_settings(tmp_path, trellis, blob)
-        first = services_for(tmp_path, settings)
-        library, item_id = await cut_out_first(first)
-        await first.library.generate_model(library, item_id)
-        while not trellis.submissions("trellis"):
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)
-        await first.runner.shutdown()
-        second = services_for(tmp_path, settings)
-        second.runner.wake(library)
-        await asyncio.wait_for(second.runner.until_idle(library), 60)
-        assert (await second.library.store.item(library, item_id)).model_status is JobStatus.COMPLETED
-        assert len(trellis.submissions("trellis")) == 1
-
-        await second.runner.shutdown()
-    finally:
-        trellis.stop()
+async def test_a_3d_job_re_attaches_after_a_restart_and_cancel_deletes_upstream(
+    tmp_path: Path, trellis: TrellisStub, blob: BlobStub
+) -> None:
+    settings = remote_settings(tmp_path, trellis, blob)
+    first = services_for(tmp_path, settings)
+    library, item_id = await cut_out_first(first)
+    trellis.hold()  # the model stays queued upstream: the restart and the cancel are mid-job
+    await first.library.generate_model(library, item_id)
+    remote_id = await stored_remote_id(first, library, JobType.GLB)
+    await first.runner.shutdown()
+    restarted = time.monotonic()  # the stub logs arrivals on this clock
+    second = services_for(tmp_path, settings)
+    second.runner.wake(library)
+    async with asyncio.timeout(30):  # the second process re-attaches: it follows the same remote job
+        while not any(r.at > restarted for r in trellis.calls("GET", f"/api/v1/jobs/{remote_id}")):
+            await asyncio.sleep(0.01)
+    assert second.runner.running_count(library) == 1 and trellis.status_of(remote_id) == "pending"
+    assert await second.library.cancel(library, item_id, JobType.GLB)
+    await asyncio.wait_for(second.runner.until_idle(library), 10)
+    [delete] = trellis.calls("DELETE", f"/api/v1/jobs/{remote_id}")
+    assert delete.status == 200 and trellis.status_of(remote_id) == "gone"
+    assert len(trellis.submissions("trellis")) == 1  # re-attached, never resubmitted
+    assert (await second.library.store.item(library, item_id)).model_status is JobStatus.CANCELLED
+    await second.runner.shutdown()
 
 
 async def test_cancelling_a_3d_job_deletes_it_upstream(tmp_path: Path, blob: BlobStub) -> None:
@@ -352,10 +398,7 @@ async def test_cancelling_a_3d_job_deletes_it_upstream(tmp_path: Path, blob: Blo
         library, item_id = await cut_out_first(services)
         trellis.step_seconds = trellis.queue_seconds = 5  # a slow model
         await services.library.generate_model(library, item_id)
-        while not trellis.submissions("trellis"):
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)
-        remote_id = next(job_id for job_id, job in trellis.jobs.items() if job.job_type == "trellis")
+        remote_id = await stored_remote_id(services, library, JobType.GLB)
         assert await services.library.cancel(library, item_id, JobType.GLB)
         await asyncio.wait_for(services.runner.until_idle(library), 10)
         assert trellis.calls("DELETE", f"/api/v1/jobs/{remote_id}")

@@ -120,8 +120,13 @@ async def test_404_on_submit_is_permanent_but_404_on_a_job_means_gone(http, trel
     with pytest.raises(PermanentError) as caught:
         await client(http, trellis).submit_rembg(photo_bytes(), "photo")
     assert not isinstance(caught.value, RemoteJobGone)
-    with pytest.raises(RemoteJobGone):
-        await client(http, trellis).status("11111111-1111-1111-1111-111111111111")
+    unknown = "11111111-1111-1111-1111-111111111111"
+    with pytest.raises(RemoteJobGone, match="no longer exists") as gone:
+        await client(http, trellis).status(unknown)
+    with pytest.raises(RemoteJobGone, match="no longer has the job's result"):
+        await client(http, trellis).result(f"/api/v1/jobs/{unknown}/result")
+    assert gone.value.retryable and not isinstance(gone.value, TransientError)  # a new attempt, never a re-poll
+    await client(http, trellis).delete(unknown)  # already gone is what a DELETE wants: no error
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -185,6 +190,16 @@ async def test_an_odd_progress_value_reads_as_a_percentage(http, trellis: Trelli
     api = client(http, trellis)
     status = await api.status(await api.submit_rembg(photo_bytes(), "photo"))
     assert status.status == "pending" and 0 <= status.progress <= 100
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["/api/v1/jobs/../../admin/result", "/api/v1/jobs/x/result?y=1", "https://elsewhere/api/v1/jobs/x/result"],
+)
+async def test_a_result_location_other_than_the_contracts_is_refused(http, trellis: TrellisStub, location: str) -> None:
+    with pytest.raises(TransientError, match="unexpected result location"):
+        await client(http, trellis).result(location)
+    assert trellis.requests == []
 
 
 async def test_timeouts_dropped_connections_and_garbage_are_transient(http, trellis: TrellisStub) -> None:

@@ -65,13 +65,14 @@ async def test_a_cutout_is_submitted_once_followed_and_handed_back_with_its_remo
 
 
 async def test_an_existing_remote_id_is_re_attached_never_resubmitted(http, trellis: TrellisStub) -> None:
-    first = Recorder()
     client = TrellisClient(http, base_url=trellis.url, key="test-trellis-key")
-    remote_id = await client.submit_rembg(photo_bytes(), "photo")
+    remote_id = await client.submit_rembg(photo_bytes(), "photo")  # an earlier attempt's submission
     resumed = Recorder(remote_id=remote_id)
     cutout = await processor(http, trellis).remove_background(resumed.context)
-    assert cutout.png.startswith(b"\x89PNG")
-    assert len(trellis.submissions()) == 1 and resumed.loads == 0 and first.loads == 0
+    assert cutout.png == trellis.jobs[remote_id].result  # that remote job's own result
+    assert len(trellis.submissions()) == 1 and resumed.loads == 0 and resumed.remembered == []  # nothing sent again
+    followed = {request.path for request in trellis.calls("GET", r"/api/v1/jobs/.*")}
+    assert followed == {f"/api/v1/jobs/{remote_id}", f"/api/v1/jobs/{remote_id}/result"}
 
 
 async def test_a_vanished_remote_job_is_forgotten_so_the_next_attempt_resubmits(http, trellis: TrellisStub) -> None:
@@ -80,6 +81,19 @@ async def test_a_vanished_remote_job_is_forgotten_so_the_next_attempt_resubmits(
         await processor(http, trellis).remove_background(job.context)
     assert caught.value.retryable and job.remembered == [""]
     assert trellis.submissions() == []
+
+
+async def test_a_result_that_is_gone_is_dropped_and_forgotten_so_the_next_attempt_resubmits(
+    http, trellis: TrellisStub
+) -> None:
+    trellis.next_outcomes.append("lost_result")  # completed, but 404 "Result file not found"
+    job = Recorder()
+    with pytest.raises(RemoteJobGone) as caught:
+        await processor(http, trellis).remove_background(job.context)
+    [remote_id, forgotten] = job.remembered
+    assert caught.value.retryable and forgotten == ""  # the next attempt submits again, never re-fetches
+    assert len(trellis.calls("GET", f"/api/v1/jobs/{remote_id}/result")) == 1
+    assert trellis.calls("DELETE", f"/api/v1/jobs/{remote_id}") and trellis.jobs == {}
 
 
 async def test_a_failed_remote_job_is_permanent_with_a_short_reason(http, trellis: TrellisStub) -> None:
@@ -106,8 +120,9 @@ async def test_a_stopped_task_leaves_the_remote_job_running_for_the_next_runner(
     try:
         job = Recorder()
         task = asyncio.create_task(processor(http, stub).remove_background(job.context))
-        while not job.remembered:
-            await asyncio.sleep(0.02)
+        async with asyncio.timeout(30):  # until the remote id is kept, bounded
+            while not job.remembered:
+                await asyncio.sleep(0.01)
         task.cancel()  # a shutdown looks just like this
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -150,14 +165,14 @@ class SteppedTime:
         await asyncio.sleep(0)
 
 
-def stepped_processor(http: httpx.AsyncClient, stub: TrellisStub, time: SteppedTime) -> TrellisProcessor:
+def stepped_processor(http: httpx.AsyncClient, stub: TrellisStub, stepped: SteppedTime) -> TrellisProcessor:
     return TrellisProcessor(
-        TrellisClient(http, base_url=stub.url, key="test-trellis-key", sleep=time.sleep),
+        TrellisClient(http, base_url=stub.url, key="test-trellis-key", sleep=stepped.sleep),
         status_calls_per_minute=60_000,  # the key's budget is not what this tests
         cutout_deadline_seconds=60,
         model_deadline_seconds=180,
-        clock=time.clock,
-        sleep=time.sleep,
+        clock=stepped.clock,
+        sleep=stepped.sleep,
     )
 
 
@@ -166,15 +181,15 @@ async def test_a_remote_job_that_never_finishes_gives_up_at_its_deadline(
     http, trellis: TrellisStub, kind: str, minutes: int
 ) -> None:
     trellis.queue_seconds = 10**6  # queued upstream for ever
-    time = SteppedTime()
+    stepped = SteppedTime()
     job = Recorder()
-    work = stepped_processor(http, trellis, time)
+    work = stepped_processor(http, trellis, stepped)
     run = work.remove_background if kind == "cutout" else work.generate_model
-    started = time.now
+    started = stepped.now
     with pytest.raises(RemoteDeadlineError, match=f"^The Trellis API did not finish within {minutes} min.$") as caught:
         await asyncio.wait_for(run(job.context), 30)  # bounded: without a deadline this would poll for ever
     assert caught.value.retryable  # it fails the attempt (counted); the next one submits again
-    assert time.now - started == minutes * 60  # one last status call exactly at the deadline, never past it
+    assert stepped.now - started == minutes * 60  # one last status call exactly at the deadline, never past it
     [remote_id, forgotten] = job.remembered
     assert forgotten == "" and trellis.calls("DELETE", f"/api/v1/jobs/{remote_id}") and trellis.jobs == {}
 
@@ -184,8 +199,8 @@ async def test_an_absurd_retry_after_while_following_cannot_stall_the_job(
     http, trellis: TrellisStub, header: str
 ) -> None:
     trellis.inject(Fault("GET", r"/api/v1/jobs/[0-9a-f-]{36}", status=429, retry_after=header, times=1000))
-    time = SteppedTime()
+    stepped = SteppedTime()
     job = Recorder()
     with pytest.raises(TransientError):  # the 429s end the attempt (or the deadline does); nothing hangs
-        await asyncio.wait_for(stepped_processor(http, trellis, time).remove_background(job.context), 30)
-    assert time.now - 1000.0 <= 60 + 180  # within the deadline plus one call's bounded 429 wait
+        await asyncio.wait_for(stepped_processor(http, trellis, stepped).remove_background(job.context), 30)
+    assert stepped.now - 1000.0 <= 60 + 180  # within the deadline plus one call's bounded 429 wait

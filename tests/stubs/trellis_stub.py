@@ -44,10 +44,11 @@ DONE_MESSAGES = {"rembg": "Background removed successfully", "trellis": "Success
 class StubJob:
     id: str
     job_type: str
-    created: float
+    created: float  # on the stub's progression clock (which `hold` stops)
     input_bytes: bytes
     query: dict[str, str]
-    outcome: str = "completed"  # or "failed"
+    outcome: str = "completed"  # or "failed"; "vanished" (the record is lost once processing starts: 404);
+    # "lost_result" (completes, but its result file is missing: 404 "Result file not found")
     result: bytes = b""
 
 
@@ -88,6 +89,9 @@ class TrellisStub(StubServer):
         self.next_results: list[bytes] = []
         self.status_extra: dict = {}  # fields forced into every status body (odd values a real API might send)
         self._jobs_lock = threading.Lock()
+        self._held_at: float | None = None
+        self._held_total = 0.0
+        self._initial = (keys, step_seconds, self.queue_seconds)
 
     # ---- what tests look at ------------------------------------------------------------------
 
@@ -97,6 +101,41 @@ class TrellisStub(StubServer):
 
     def status_calls(self) -> list[Request]:
         return self.calls("GET", r"/api/v1/jobs/[0-9a-f-]{36}")
+
+    def status_of(self, job_id: str) -> str:
+        """The job's status as a status call would read it now ("gone" once its record is deleted)."""
+        with self._jobs_lock:
+            job = self.jobs.get(job_id)
+        return "gone" if job is None else self._status(job)["status"]
+
+    # ---- what tests control ------------------------------------------------------------------
+
+    def hold(self) -> None:
+        """Stop every job's progression (a job submitted now stays queued) until `release`."""
+        with self._jobs_lock:
+            if self._held_at is None:
+                self._held_at = time.time()
+
+    def release(self) -> None:
+        """Let jobs progress again from where `hold` stopped them."""
+        with self._jobs_lock:
+            if self._held_at is not None:
+                self._held_total += time.time() - self._held_at
+                self._held_at = None
+
+    def reset(self) -> None:
+        """Between tests: no faults, log, scripted outcomes or odd fields; progression released; the keys
+        and pacing it was made with. Jobs in flight are kept (an app may still be following them)."""
+        super().reset()
+        self.release()
+        self.next_outcomes.clear()
+        self.next_results.clear()
+        self.status_extra = {}
+        self.keys, self.step_seconds, self.queue_seconds = self._initial
+
+    def _now(self) -> float:
+        """The progression clock: wall time, minus every held stretch."""
+        return (time.time() if self._held_at is None else self._held_at) - self._held_total
 
     # ---- the contract --------------------------------------------------------------------------
 
@@ -116,8 +155,7 @@ class TrellisStub(StubServer):
         match = JOB_PATH.match(path)
         if match is None:
             return Reply.json(404, {"detail": "Not Found"})
-        with self._jobs_lock:
-            job = self.jobs.get(match.group(1))
+        job = self._find(match.group(1))
         if job is None:
             return Reply.json(404, {"detail": f"Job {match.group(1)} not found"})
         if request.method == "DELETE":
@@ -127,6 +165,15 @@ class TrellisStub(StubServer):
         if match.group(2):
             return self._result(job)
         return Reply.json(200, self._status(job))
+
+    def _find(self, job_id: str) -> StubJob | None:
+        """The job's record (a "vanished" job's is lost once it leaves the queue)."""
+        with self._jobs_lock:
+            job = self.jobs.get(job_id)
+            if job is not None and job.outcome == "vanished" and self._stage(job) != SEQUENCES[job.job_type][0]:
+                del self.jobs[job_id]
+                return None
+        return job
 
     def _authenticate(self, request: Request) -> Reply | None:
         header = request.headers.get("authorization", "")
@@ -145,7 +192,7 @@ class TrellisStub(StubServer):
         job = StubJob(
             id=str(uuid.uuid4()),
             job_type=job_type,
-            created=time.time(),
+            created=self._now(),
             input_bytes=files[0],
             query=dict(request.query),
             outcome=self.next_outcomes.pop(0) if self.next_outcomes else "completed",
@@ -165,7 +212,7 @@ class TrellisStub(StubServer):
 
     def _stage(self, job: StubJob) -> tuple[int, str, str] | None:
         """(progress, status, message) now, or None once the job has settled."""
-        elapsed = time.time() - job.created
+        elapsed = self._now() - job.created
         if elapsed < self.queue_seconds:
             return SEQUENCES[job.job_type][0]
         index = 1 + int((elapsed - self.queue_seconds) // self.step_seconds)
@@ -210,6 +257,8 @@ class TrellisStub(StubServer):
         status = self._status(job)
         if status["status"] != "completed":
             return Reply.json(400, {"detail": f"Job is not completed (status: {status['status']})"})
+        if job.outcome == "lost_result":
+            return Reply.json(404, {"detail": "Result file not found"})
         suffix = "_nobg.png" if job.job_type == "rembg" else ".glb"
         content_type = "image/png" if job.job_type == "rembg" else "model/gltf-binary"
         disposition = f'attachment; filename="{job.id}{suffix}"'
