@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from home_editor.core.mirror import ITEMS_KEY, LIBRARY_KEY
+from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY, decode_items, decode_jobs
 from tests.browser.app_server import AppServer
 from tests.browser.helpers import DROP, all_completed, local_storage, open_app, statuses, wait_for
 from tests.images import photo_bytes
@@ -140,28 +140,39 @@ def test_a_two_megabyte_mirror_is_survived(app: AppServer, page: Page, tmp_path:
 
 
 @pytest.mark.reliability(
-    "F7 mirror pointing at internal URLs", "the server never fetches a URL it did not issue (no SSRF)"
+    "F7 mirror pointing at internal URLs",
+    "well-formed forged rows (valid ids and file names, URLs in their texts) are checked against the library's own"
+    " files only: the server fetches none of the URLs",
 )
-def test_forged_urls_in_the_mirror_are_never_fetched(app: AppServer, browser: Browser) -> None:
+def test_forged_urls_in_the_mirror_are_never_fetched(app: AppServer, browser: Browser, tmp_path: Path) -> None:
     trap = TrellisStub().start()  # any listening loopback server: it records every request it gets
     try:
         context = browser.new_context()
         page = open_app(context.new_page(), app)
+        page.set_input_files(DROP, photos(tmp_path, 1, "real", offset=60))
+        wait_for(page, all_completed(1), timeout=30, what="a cutout")
         library = local_storage(page)["library"]
-        forged = {
-            "v": 1,
-            "items": [
-                ["abcdefghijkm", "a", 1, 2, f"{trap.url}/original.jpg", "thumb.webp", "", "completed", "", ""],
-                ["bcdefghijkmn", "b", 1, 2, "original.jpg", f"http://127.0.0.1:{app.port}/ping", "", "pending", "", ""],
-                ["cdefghijkmnp", "c", 1, 2, "file:///etc/passwd", "thumb.webp", "", "processing", "", ""],
-            ],
-        }
-        page.evaluate(f"localStorage.setItem('{ITEMS_KEY}', {json.dumps(json.dumps(forged))})")
-        page.evaluate(f"localStorage.setItem('{LIBRARY_KEY}', '{library}')")
+        [real] = local_storage(page)["items"]
+        lure, inside = f"{trap.url}/fetch-me", f"http://127.0.0.1:{app.port}/ping"
+        newer = list(real)  # the real item, newer in the mirror, its texts pointing at the trap
+        newer[1], newer[3], newer[8], newer[9] = lure, real[3] + 1000, lure, lure
+        items = [
+            newer,
+            ["abcdefghijkm", lure, 1, 2, "original.jpg", "thumb.webp", "cutout-abcdefghijkm.png", "completed",
+             "", "", "model-abcdefghijkm.glb", "completed", ""],
+            ["bcdefghijkmn", inside, 1, 2, "original.png", "thumb.webp", "", "failed", lure, "", "", "", ""],
+        ]  # fmt: skip
+        jobs = [["cdefghijkmnp", "abcdefghijkm", "rembg", "processing", 10, 0, 50, lure, 1, 2]]
+        raw_items, raw_jobs = json.dumps({"v": 1, "items": items}), json.dumps({"v": 1, "jobs": jobs})
+        assert len(decode_items(raw_items)) == 3 and len(decode_jobs(raw_jobs)) == 1  # all pass decoding
+        for key, raw in ((ITEMS_KEY, raw_items), (JOBS_KEY, raw_jobs), (LIBRARY_KEY, library)):
+            page.evaluate("([key, value]) => localStorage.setItem(key, value)", [key, raw])
         page.reload()
-        page.wait_for_selector("[data-ready=true]", timeout=30_000)
-        page.wait_for_timeout(1500)
-        assert statuses(page) == {} and trap.requests == []
+        page.wait_for_selector("[data-ready=true]", timeout=30_000)  # set once the mirror is reconciled
+        # the server did weigh the forged rows: the real item took the mirror's newer name (as text only)
+        assert app.store.item(library, real[0]).name == lure
+        assert set(statuses(page)) == {real[0]}  # the others have no files of their own: not adopted
+        assert trap.requests == []
         context.close()
     finally:
         trap.stop()
