@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -46,6 +47,7 @@ class AppServer:
         self.db_url = f"sqlite:///{workdir / 'app.db'}"
         self.journal = workdir / "executions.log"
         self.log = workdir / "server.log"
+        self.hold_file = workdir / "hold-local-jobs"  # see `hold_local_jobs`; outside every served folder
         self.env = {
             **os.environ,
             "REFLEX_USE_NPM": "1",
@@ -54,6 +56,7 @@ class AppServer:
             "HOME_EDITOR_DB_URL": self.db_url,
             "HOME_EDITOR_MEDIA_DIR": str(workdir / "media"),
             "HOME_EDITOR_EXECUTION_LOG": str(self.journal),
+            "HOME_EDITOR_TEST_HOLD_FILE": str(self.hold_file),
             **settings,
         }
         if own_web_dir:
@@ -122,6 +125,20 @@ class AppServer:
             os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait(grace)
         _wait_port_free(self.port)
+
+    @contextlib.contextmanager
+    def hold_local_jobs(self) -> Iterator[None]:
+        """While inside, each local job that starts running waits at its end (still `processing`), so a
+        test can cancel, reload or kill while jobs provably run; leaving releases them."""
+        self.hold_file.touch()
+        try:
+            yield
+        finally:
+            self.release_local_jobs()
+
+    def release_local_jobs(self) -> None:
+        """Let held local jobs finish (also early, inside `hold_local_jobs`)."""
+        self.hold_file.unlink(missing_ok=True)
 
     @property
     def pid(self) -> int:

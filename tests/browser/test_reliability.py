@@ -12,8 +12,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY, decode_items, decode_jobs
+from home_editor.core.models import JobStatus
 from tests.browser.app_server import AppServer
-from tests.browser.helpers import DROP, all_completed, local_storage, open_app, statuses, wait_for
+from tests.browser.helpers import DROP, all_completed, local_storage, open_app, statuses, wait_for, wait_until
 from tests.images import photo_bytes
 from tests.stubs.trellis_stub import TrellisStub
 
@@ -31,15 +32,24 @@ def photos(folder: Path, count: int, prefix: str, offset: int = 0) -> list[Path]
     return paths
 
 
-def six_jobs_in_flight(page: Page, folder: Path) -> None:
-    """Three cutouts done and their 3D models queued, plus three new photos: 3 rembg + 3 GLB jobs."""
+def three_cutouts(page: Page, folder: Path) -> None:
     page.set_input_files(DROP, photos(folder, 3, "first"))
     wait_for(page, all_completed(3), timeout=90, what="the first three cutouts")
+
+
+def queue_six_jobs(page: Page, folder: Path) -> None:
+    """Models for the three cutouts, plus three new photos: 3 GLB + 3 rembg jobs."""
     buttons = page.get_by_test_id("generate-3d-button")
     for remaining in (2, 1, 0):
         buttons.first.click()  # a clicked card's button goes away, so always the first one left
         wait_for(page, lambda p, left=remaining: p.get_by_test_id("generate-3d-button").count() == left, what="queued")
     page.set_input_files(DROP, photos(folder, 3, "second", offset=10))
+
+
+def six_jobs_in_flight(page: Page, folder: Path) -> None:
+    """Three cutouts done and their 3D models queued, plus three new photos: 3 rembg + 3 GLB jobs."""
+    three_cutouts(page, folder)
+    queue_six_jobs(page, folder)
 
 
 def storm(page: Page, reloads: int, seed: int) -> None:
@@ -55,6 +65,10 @@ def settled(app: AppServer, library: str) -> list:
     return [job for job in snapshot.jobs if job.is_active]
 
 
+def running(app: AppServer, library: str) -> int:
+    return sum(job.status is JobStatus.PROCESSING for job in app.store.snapshot(library).jobs)
+
+
 def finish(page: Page, app: AppServer) -> tuple[str, list]:
     library = local_storage(page)["library"]
     wait_for(page, lambda p: not settled(app, library), timeout=180, what="every job to settle")
@@ -65,8 +79,14 @@ def finish(page: Page, app: AppServer) -> tuple[str, list]:
 @pytest.mark.reliability("F1 refresh storm, local", "20 reloads during 6 jobs: all items, all jobs done, each run once")
 def test_refresh_storm_with_local_jobs(app: AppServer, page: Page, tmp_path: Path) -> None:
     open_app(page, app)
-    six_jobs_in_flight(page, tmp_path)
-    storm(page, 20, seed=1)
+    three_cutouts(page, tmp_path)
+    library = local_storage(page)["library"]
+    with app.hold_local_jobs():  # the first ten reloads hit six jobs that provably are in flight…
+        queue_six_jobs(page, tmp_path)
+        wait_until(lambda: running(app, library) == 2 and len(settled(app, library)) == 6, what="two of six running")
+        storm(page, 10, seed=1)
+        assert len(settled(app, library)) == 6
+    storm(page, 10, seed=11)  # …the other ten while they start and finish
     library, jobs = finish(page, app)
     assert len(app.store.snapshot(library).items) == 6 and len(jobs) == 9
     assert {job.status.value for job in jobs} == {"completed"}
