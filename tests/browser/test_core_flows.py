@@ -66,7 +66,10 @@ def test_a_dropped_photos_show_at_once_then_become_cutouts(app: AppServer, page:
     assert_each_job_ran_once(app, page)
 
 
-@pytest.mark.reliability("F1 reloads during processing", "same items, all complete, each job run once")
+@pytest.mark.reliability(
+    "F1 reloads during processing",
+    "3 reloads while two jobs provably run: same items and statuses; all complete, each job run once",
+)
 def test_b_reload_during_processing_keeps_everything_and_runs_each_job_once(
     app: AppServer, page: Page, images: dict[str, Path]
 ) -> None:
@@ -83,7 +86,10 @@ def test_b_reload_during_processing_keeps_everything_and_runs_each_job_once(
     assert_each_job_ran_once(app, page)
 
 
-@pytest.mark.reliability("F2 tab closed mid-job", "results present when reopened; no re-run")
+@pytest.mark.reliability(
+    "F2 tab closed mid-job",
+    "closed while two jobs provably run: finished with no tab open, shown when reopened; no re-run",
+)
 def test_c_closing_the_page_mid_job_does_not_stop_or_repeat_it(
     app: AppServer, context: BrowserContext, images: dict[str, Path]
 ) -> None:
@@ -129,7 +135,8 @@ def test_e_a_text_file_named_png_is_refused_by_name_and_the_other_file_proceeds(
 
 
 @pytest.mark.reliability(
-    "F4 server killed (SIGKILL) mid-job, local", "nothing lost; interrupted local jobs re-run once; page reconnects"
+    "F4 server killed (SIGKILL) mid-job, local",
+    "killed while two jobs provably run: nothing lost; those two re-run once, the rest run once; page reconnects",
 )
 def test_f_a_server_restart_mid_job_loses_nothing_and_the_job_completes(
     app: AppServer, page: Page, images: dict[str, Path]
@@ -173,7 +180,9 @@ def test_closing_the_tab_right_after_a_drop_keeps_every_received_file(
     assert sorted(item.name for item in app.store.snapshot(library).items) == [f"photo-{i}.jpg" for i in range(6)]
 
 
-@pytest.mark.reliability("F4 server killed, no tab open", "the start-up sweep finishes the queue alone")
+@pytest.mark.reliability(
+    "F4 server killed, no tab open", "killed while two jobs provably run: the start-up sweep finishes the queue alone"
+)
 def test_a_restart_with_no_tab_open_still_finishes_the_queue(
     app: AppServer, context: BrowserContext, images: dict[str, Path]
 ) -> None:

@@ -57,7 +57,9 @@ def test_a_local_model_is_generated_viewed_and_downloaded(app: AppServer, page: 
         assert response.headers["content-disposition"].startswith("attachment")
 
 
-@pytest.mark.reliability("F8 batch of 3D models", "never more than 2 at once; a click goes first")
+@pytest.mark.reliability(
+    "F8 batch of 3D models", "never more than 2 at once; a click goes before the batch jobs still waiting"
+)
 def test_generate_all_keeps_two_at_once_and_a_click_goes_before_the_waiting_batch(
     app: AppServer, page: Page, tmp_path: Path
 ) -> None:

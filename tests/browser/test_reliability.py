@@ -76,7 +76,11 @@ def finish(page: Page, app: AppServer) -> tuple[str, list]:
     return library, jobs
 
 
-@pytest.mark.reliability("F1 refresh storm, local", "20 reloads during 6 jobs: all items, all jobs done, each run once")
+@pytest.mark.reliability(
+    "F1 refresh storm, local",
+    "20 reloads, 10 while 6 jobs provably wait or run (held), 10 while they finish: all items, all jobs done,"
+    " each run once",
+)
 def test_refresh_storm_with_local_jobs(app: AppServer, page: Page, tmp_path: Path) -> None:
     open_app(page, app)
     three_cutouts(page, tmp_path)
