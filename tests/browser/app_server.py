@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -65,6 +66,7 @@ class AppServer:
             }
         self.db_url = places.get("HOME_EDITOR_DB_URL", f"sqlite:///{self.data_dir / 'home_editor.db'}")
         overridden = ("HOME_EDITOR_DB_URL", "HOME_EDITOR_MEDIA_DIR", "HOME_EDITOR_DATA_DIR") if default_places else ()
+        self.hold_file = workdir / "hold-local-jobs"  # see `hold_local_jobs`; outside every served folder
         self.env = {
             **{key: value for key, value in os.environ.items() if key not in overridden},
             "REFLEX_USE_NPM": "1",
@@ -72,6 +74,7 @@ class AppServer:
             "REFLEX_TELEMETRY_ENABLED": "false",
             "REFLEX_UPLOADED_FILES_DIR": str(self.upload_dir),
             **places,
+            "HOME_EDITOR_TEST_HOLD_FILE": str(self.hold_file),
             **settings,
         }
         if own_web_dir:
@@ -153,6 +156,20 @@ class AppServer:
                     io = dict(line.split(": ") for line in (proc / "io").read_text().splitlines())
                     total += int(io["wchar"])
         return total
+
+    @contextlib.contextmanager
+    def hold_local_jobs(self) -> Iterator[None]:
+        """While inside, each local job that starts running waits at its end (still `processing`), so a
+        test can cancel, reload or kill while jobs provably run; leaving releases them."""
+        self.hold_file.touch()
+        try:
+            yield
+        finally:
+            self.release_local_jobs()
+
+    def release_local_jobs(self) -> None:
+        """Let held local jobs finish (also early, inside `hold_local_jobs`)."""
+        self.hold_file.unlink(missing_ok=True)
 
     @property
     def pid(self) -> int:

@@ -50,10 +50,9 @@ def _teardown_on_sigterm() -> None:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """The app, slowed down so a test can act while a job runs (each local cutout takes ~2.5 s)."""
+    """The app at full speed; a test that must act while a job runs holds local jobs (`hold_local_jobs`)."""
     server = AppServer(
         tmp_path_factory.mktemp("app"),
-        HOME_EDITOR_LOCAL_DELAY_SECONDS="2.5",
         HOME_EDITOR_LEASE_SECONDS="4",
         HOME_EDITOR_POLL_SECONDS="1",
     )

@@ -30,7 +30,7 @@ def statuses(page: Page) -> dict[str, str]:
 
 
 def wait_for(page: Page, predicate, *, timeout: float = 30, what: str = "condition") -> None:
-    """Poll the page until `predicate(page)` is true."""
+    """Poll the page until `predicate(page)` is true; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate(page):
@@ -39,9 +39,23 @@ def wait_for(page: Page, predicate, *, timeout: float = 30, what: str = "conditi
     raise AssertionError(f"timed out waiting for {what}; statuses now {statuses(page)}")
 
 
+def wait_until(condition, *, timeout: float = 30, what: str = "condition") -> None:
+    """Poll `condition()` (e.g. the app's database) until it is true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
 def all_completed(count: int):
     """Predicate: exactly `count` cards, all completed."""
     return lambda page: len(found := statuses(page)) == count and set(found.values()) == {"completed"}
+
+
+def processing(count: int, of: int):
+    """Predicate: `of` cards, `count` of them processing (with local jobs held, they provably run)."""
+    return lambda page: len(found := statuses(page)) == of and list(found.values()).count("processing") == count
 
 
 def local_storage(page: Page) -> dict:

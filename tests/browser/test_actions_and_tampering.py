@@ -10,23 +10,28 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from home_editor.core.layout import folder_for
 from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY
+from home_editor.core.models import JobStatus
 from tests.browser.app_server import AppServer
-from tests.browser.helpers import DROP, all_completed, local_storage, open_app, statuses, wait_for
+from tests.browser.helpers import DROP, all_completed, local_storage, open_app, processing, statuses, wait_for
 
 pytestmark = pytest.mark.browser
 
 
 def test_cancel_retry_and_delete_from_the_card(app: AppServer, page: Page, images: dict[str, Path]) -> None:
     open_app(page, app)
-    page.set_input_files(DROP, [images["chair.jpg"]])
     card = page.locator("[data-testid=item-card]")
-    card.locator("[data-testid=cancel-button]").click()
-    expect(card.locator("[data-testid=item-status]")).to_have_text("cancelled")
-    expect(card.locator("[data-testid=cancel-button]")).to_have_count(0)
+    with app.hold_local_jobs():
+        page.set_input_files(DROP, [images["chair.jpg"]])
+        wait_for(page, processing(1, of=1), what="the cutout to be running")
+        card.locator("[data-testid=cancel-button]").click()  # while the job provably runs
+        expect(card.locator("[data-testid=item-status]")).to_have_text("cancelled")
+        expect(card.locator("[data-testid=cancel-button]")).to_have_count(0)
+    library = local_storage(page)["library"]
+    [cancelled] = app.store.snapshot(library).jobs
+    assert cancelled.status is JobStatus.CANCELLED and app.executions()[cancelled.id] == 1  # it had started
     card.locator("[data-testid=retry-button]").click()
     wait_for(page, all_completed(1), what="the retried cutout")
 
-    library = local_storage(page)["library"]
     folder = app.workdir / "media" / folder_for(library) / card.get_attribute("data-item-id")
     assert (folder / "original.jpg").is_file()
     card.locator("[data-testid=delete-button]").click()
@@ -103,7 +108,8 @@ def test_a_garbled_library_id_is_replaced(
     page.evaluate(f"localStorage.setItem('{LIBRARY_KEY}', '../../etc/passwd')")
     page.reload()  # the same tab still knows its library
     page.wait_for_selector("[data-ready=true]")
-    assert local_storage(page)["library"] == library and len(statuses(page)) == 1
+    wait_for(page, lambda p: local_storage(p)["library"] == library, what="the tab's own library id written back")
+    assert len(statuses(page)) == 1
     other = browser.new_context()  # a browser whose stored id is garbled before the page even loads
     other.add_init_script(f"localStorage.setItem('{LIBRARY_KEY}', '\\u0000' + '{library}'.slice(1))")
     fresh = open_app(other.new_page(), app)

@@ -5,7 +5,6 @@ that survives reloads, closed tabs, a second tab and a server restart, running e
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,16 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from home_editor.core.models import JobStatus
 from tests.browser.app_server import AppServer
-from tests.browser.helpers import DROP, all_completed, local_storage, open_app, statuses, wait_for
+from tests.browser.helpers import (
+    DROP,
+    all_completed,
+    local_storage,
+    open_app,
+    processing,
+    statuses,
+    wait_for,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -30,18 +38,18 @@ def assert_each_job_ran_once(app: AppServer, page: Page) -> None:
 
 def test_a_dropped_photos_show_at_once_then_become_cutouts(app: AppServer, page: Page, images: dict[str, Path]) -> None:
     open_app(page, app)
-    page.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["table.webp"]])
-    thumbnails = page.locator("[data-testid=item-thumbnail]")
-    expect(thumbnails).to_have_count(3, timeout=10_000)
-    for index in range(3):
-        expect(thumbnails.nth(index)).to_have_js_property("complete", True, timeout=10_000)
-    # "at once" means before processing: the thumbnails are there while no cutout has finished yet
-    # (how fast, in milliseconds, is the benchmark's drop→thumbnail figure, not a test's assertion)
-    assert set(statuses(page).values()) <= {"pending", "processing"}
-
-    wait_for(page, lambda p: "processing" in statuses(p).values(), what="a job to be processing")
-    progress = page.locator("[data-testid=item-card][data-status=processing] [data-testid=item-progress]").first
-    expect(progress).to_have_text(re.compile(r"^\d+%$"))
+    with app.hold_local_jobs():  # no cutout can finish until released
+        page.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["table.webp"]])
+        thumbnails = page.locator("[data-testid=item-thumbnail]")
+        expect(thumbnails).to_have_count(3, timeout=10_000)
+        for index in range(3):
+            expect(thumbnails.nth(index)).to_have_js_property("complete", True, timeout=10_000)
+        # "at once" means before processing: the thumbnails are there while no cutout has finished
+        # (how fast, in milliseconds, is the benchmark's drop→thumbnail figure, not a test's assertion)
+        assert set(statuses(page).values()) <= {"pending", "processing"}
+        wait_for(page, processing(2, of=3), what="two jobs processing")
+        progress = page.locator("[data-testid=item-card][data-status=processing] [data-testid=item-progress]").first
+        expect(progress).to_have_text(re.compile(r"^\d+%$"))
     wait_for(page, all_completed(3), what="three cutouts")
 
     for card in page.locator("[data-testid=item-card]").all():
@@ -58,35 +66,41 @@ def test_a_dropped_photos_show_at_once_then_become_cutouts(app: AppServer, page:
     assert_each_job_ran_once(app, page)
 
 
-@pytest.mark.reliability("F1 reloads during processing", "same items, all complete, each job run once")
+@pytest.mark.reliability(
+    "F1 reloads during processing",
+    "3 reloads while two jobs provably run: same items and statuses; all complete, each job run once",
+)
 def test_b_reload_during_processing_keeps_everything_and_runs_each_job_once(
     app: AppServer, page: Page, images: dict[str, Path]
 ) -> None:
     open_app(page, app)
-    page.set_input_files(DROP, [images["chair.jpg"], images["sofa.jpg"], images["lamp.png"]])
-    wait_for(page, lambda p: len(statuses(p)) == 3 and "processing" in statuses(p).values(), what="processing")
-    before = set(statuses(page))
-    for _ in range(3):
-        page.reload()
-        page.wait_for_selector("[data-ready=true]")
-        assert set(statuses(page)) == before
-        page.wait_for_timeout(700)
+    with app.hold_local_jobs():
+        page.set_input_files(DROP, [images["chair.jpg"], images["sofa.jpg"], images["lamp.png"]])
+        wait_for(page, processing(2, of=3), what="two jobs processing")
+        before = statuses(page)
+        for _ in range(3):  # every reload happens while two jobs provably run
+            page.reload()
+            page.wait_for_selector("[data-ready=true]")
+            assert statuses(page) == before
     wait_for(page, all_completed(3), what="all cutouts after reloads")
     assert_each_job_ran_once(app, page)
 
 
-@pytest.mark.reliability("F2 tab closed mid-job", "results present when reopened; no re-run")
+@pytest.mark.reliability(
+    "F2 tab closed mid-job",
+    "closed while two jobs provably run: finished with no tab open, shown when reopened; no re-run",
+)
 def test_c_closing_the_page_mid_job_does_not_stop_or_repeat_it(
     app: AppServer, context: BrowserContext, images: dict[str, Path]
 ) -> None:
     first = open_app(context.new_page(), app)
-    first.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["sofa.jpg"]])
-    wait_for(first, lambda p: len(statuses(p)) == 3 and "processing" in statuses(p).values(), what="processing")
-    library = local_storage(first)["library"]
-    first.close()
-    deadline = time.monotonic() + 30
-    while any(job.is_active for job in app.store.snapshot(library).jobs) and time.monotonic() < deadline:
-        time.sleep(0.2)  # no tab is open: the runner finishes the queue on its own
+    with app.hold_local_jobs():
+        first.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["sofa.jpg"]])
+        wait_for(first, processing(2, of=3), what="two jobs processing")
+        library = local_storage(first)["library"]
+        first.close()  # while two jobs provably run
+    # no tab is open: the runner finishes the queue on its own
+    wait_until(lambda: not any(job.is_active for job in app.store.snapshot(library).jobs), what="the queue to settle")
     assert {job.status for job in app.store.snapshot(library).jobs} == {JobStatus.COMPLETED}
     later = open_app(context.new_page(), app)
     wait_for(later, all_completed(3), timeout=5, what="results present on return")
@@ -121,18 +135,21 @@ def test_e_a_text_file_named_png_is_refused_by_name_and_the_other_file_proceeds(
 
 
 @pytest.mark.reliability(
-    "F4 server killed (SIGKILL) mid-job, local", "nothing lost; interrupted local jobs re-run once; page reconnects"
+    "F4 server killed (SIGKILL) mid-job, local",
+    "killed while two jobs provably run: nothing lost; those two re-run once, the rest run once; page reconnects",
 )
 def test_f_a_server_restart_mid_job_loses_nothing_and_the_job_completes(
     app: AppServer, page: Page, images: dict[str, Path]
 ) -> None:
     open_app(page, app)
-    page.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["sofa.jpg"]])
-    wait_for(page, lambda p: len(statuses(p)) == 3 and "processing" in statuses(p).values(), what="processing")
-    items_before = set(statuses(page))
-    library = local_storage(page)["library"]
-    interrupted = [job.id for job in app.store.snapshot(library).jobs if job.status is JobStatus.PROCESSING]
-    app.kill()  # SIGKILL: no clean shutdown, the claims are left behind
+    with app.hold_local_jobs():
+        page.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["sofa.jpg"]])
+        wait_for(page, processing(2, of=3), what="two jobs processing")
+        items_before = set(statuses(page))
+        library = local_storage(page)["library"]
+        interrupted = [job.id for job in app.store.snapshot(library).jobs if job.status is JobStatus.PROCESSING]
+        assert len(interrupted) == 2
+        app.kill()  # SIGKILL while both provably run: no clean shutdown, the claims are left behind
     app.start()
     # No reload: the page reconnects by itself, its library re-opens and the runner resumes the queue
     # (the interrupted jobs once their leases expire).
@@ -159,24 +176,23 @@ def test_closing_the_tab_right_after_a_drop_keeps_every_received_file(
     page.set_input_files(DROP, files)
     page.wait_for_selector("[data-testid=item-card]")  # the server has the request; close before all are shown
     page.close()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and len(app.store.snapshot(library).items) < 6:
-        time.sleep(0.2)
+    wait_until(lambda: len(app.store.snapshot(library).items) >= 6, what="six stored items")
     assert sorted(item.name for item in app.store.snapshot(library).items) == [f"photo-{i}.jpg" for i in range(6)]
 
 
-@pytest.mark.reliability("F4 server killed, no tab open", "the start-up sweep finishes the queue alone")
+@pytest.mark.reliability(
+    "F4 server killed, no tab open", "killed while two jobs provably run: the start-up sweep finishes the queue alone"
+)
 def test_a_restart_with_no_tab_open_still_finishes_the_queue(
     app: AppServer, context: BrowserContext, images: dict[str, Path]
 ) -> None:
     page = open_app(context.new_page(), app)
-    page.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["sofa.jpg"]])
-    wait_for(page, lambda p: len(statuses(p)) == 3 and "processing" in statuses(p).values(), what="processing")
-    library = local_storage(page)["library"]
-    page.close()
-    app.kill()
+    with app.hold_local_jobs():
+        page.set_input_files(DROP, [images["chair.jpg"], images["lamp.png"], images["sofa.jpg"]])
+        wait_for(page, processing(2, of=3), what="two jobs processing")
+        library = local_storage(page)["library"]
+        page.close()
+        app.kill()  # while two jobs provably run
     app.start()  # nobody opens the page: the start-up sweep resumes the library's queue
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(job.is_active for job in app.store.snapshot(library).jobs):
-        time.sleep(0.3)
+    wait_until(lambda: not any(job.is_active for job in app.store.snapshot(library).jobs), timeout=60, what="the queue")
     assert {job.status for job in app.store.snapshot(library).jobs} == {JobStatus.COMPLETED}

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from home_editor.core.mirror import ITEMS_KEY, LIBRARY_KEY
+from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY, decode_items, decode_jobs
+from home_editor.core.models import JobStatus
 from tests.browser.app_server import AppServer
-from tests.browser.helpers import DROP, all_completed, local_storage, open_app, statuses, wait_for
+from tests.browser.helpers import DROP, all_completed, local_storage, open_app, statuses, wait_for, wait_until
 from tests.images import photo_bytes
 from tests.stubs.trellis_stub import TrellisStub
 
@@ -31,15 +32,24 @@ def photos(folder: Path, count: int, prefix: str, offset: int = 0) -> list[Path]
     return paths
 
 
-def six_jobs_in_flight(page: Page, folder: Path) -> None:
-    """Three cutouts done and their 3D models queued, plus three new photos: 3 rembg + 3 GLB jobs."""
+def three_cutouts(page: Page, folder: Path) -> None:
     page.set_input_files(DROP, photos(folder, 3, "first"))
     wait_for(page, all_completed(3), timeout=90, what="the first three cutouts")
+
+
+def queue_six_jobs(page: Page, folder: Path) -> None:
+    """Models for the three cutouts, plus three new photos: 3 GLB + 3 rembg jobs."""
     buttons = page.get_by_test_id("generate-3d-button")
     for remaining in (2, 1, 0):
         buttons.first.click()  # a clicked card's button goes away, so always the first one left
         wait_for(page, lambda p, left=remaining: p.get_by_test_id("generate-3d-button").count() == left, what="queued")
     page.set_input_files(DROP, photos(folder, 3, "second", offset=10))
+
+
+def six_jobs_in_flight(page: Page, folder: Path) -> None:
+    """Three cutouts done and their 3D models queued, plus three new photos: 3 rembg + 3 GLB jobs."""
+    three_cutouts(page, folder)
+    queue_six_jobs(page, folder)
 
 
 def storm(page: Page, reloads: int, seed: int) -> None:
@@ -55,6 +65,10 @@ def settled(app: AppServer, library: str) -> list:
     return [job for job in snapshot.jobs if job.is_active]
 
 
+def running(app: AppServer, library: str) -> int:
+    return sum(job.status is JobStatus.PROCESSING for job in app.store.snapshot(library).jobs)
+
+
 def finish(page: Page, app: AppServer) -> tuple[str, list]:
     library = local_storage(page)["library"]
     wait_for(page, lambda p: not settled(app, library), timeout=180, what="every job to settle")
@@ -62,11 +76,21 @@ def finish(page: Page, app: AppServer) -> tuple[str, list]:
     return library, jobs
 
 
-@pytest.mark.reliability("F1 refresh storm, local", "20 reloads during 6 jobs: all items, all jobs done, each run once")
+@pytest.mark.reliability(
+    "F1 refresh storm, local",
+    "20 reloads, 10 while 6 jobs provably wait or run (held), 10 while they finish: all items, all jobs done,"
+    " each run once",
+)
 def test_refresh_storm_with_local_jobs(app: AppServer, page: Page, tmp_path: Path) -> None:
     open_app(page, app)
-    six_jobs_in_flight(page, tmp_path)
-    storm(page, 20, seed=1)
+    three_cutouts(page, tmp_path)
+    library = local_storage(page)["library"]
+    with app.hold_local_jobs():  # the first ten reloads hit six jobs that provably are in flight…
+        queue_six_jobs(page, tmp_path)
+        wait_until(lambda: running(app, library) == 2 and len(settled(app, library)) == 6, what="two of six running")
+        storm(page, 10, seed=1)
+        assert len(settled(app, library)) == 6
+    storm(page, 10, seed=11)  # …the other ten while they start and finish
     library, jobs = finish(page, app)
     assert len(app.store.snapshot(library).items) == 6 and len(jobs) == 9
     assert {job.status.value for job in jobs} == {"completed"}
@@ -140,28 +164,39 @@ def test_a_two_megabyte_mirror_is_survived(app: AppServer, page: Page, tmp_path:
 
 
 @pytest.mark.reliability(
-    "F7 mirror pointing at internal URLs", "the server never fetches a URL it did not issue (no SSRF)"
+    "F7 mirror pointing at internal URLs",
+    "well-formed forged rows (valid ids and file names, URLs in their texts) are checked against the library's own"
+    " files only: the server fetches none of the URLs",
 )
-def test_forged_urls_in_the_mirror_are_never_fetched(app: AppServer, browser: Browser) -> None:
+def test_forged_urls_in_the_mirror_are_never_fetched(app: AppServer, browser: Browser, tmp_path: Path) -> None:
     trap = TrellisStub().start()  # any listening loopback server: it records every request it gets
     try:
         context = browser.new_context()
         page = open_app(context.new_page(), app)
+        page.set_input_files(DROP, photos(tmp_path, 1, "real", offset=60))
+        wait_for(page, all_completed(1), timeout=30, what="a cutout")
         library = local_storage(page)["library"]
-        forged = {
-            "v": 1,
-            "items": [
-                ["abcdefghijkm", "a", 1, 2, f"{trap.url}/original.jpg", "thumb.webp", "", "completed", "", ""],
-                ["bcdefghijkmn", "b", 1, 2, "original.jpg", f"http://127.0.0.1:{app.port}/ping", "", "pending", "", ""],
-                ["cdefghijkmnp", "c", 1, 2, "file:///etc/passwd", "thumb.webp", "", "processing", "", ""],
-            ],
-        }
-        page.evaluate(f"localStorage.setItem('{ITEMS_KEY}', {json.dumps(json.dumps(forged))})")
-        page.evaluate(f"localStorage.setItem('{LIBRARY_KEY}', '{library}')")
+        [real] = local_storage(page)["items"]
+        lure, inside = f"{trap.url}/fetch-me", f"http://127.0.0.1:{app.port}/ping"
+        newer = list(real)  # the real item, newer in the mirror, its texts pointing at the trap
+        newer[1], newer[3], newer[8], newer[9] = lure, real[3] + 1000, lure, lure
+        items = [
+            newer,
+            ["abcdefghijkm", lure, 1, 2, "original.jpg", "thumb.webp", "cutout-abcdefghijkm.png", "completed",
+             "", "", "model-abcdefghijkm.glb", "completed", ""],
+            ["bcdefghijkmn", inside, 1, 2, "original.png", "thumb.webp", "", "failed", lure, "", "", "", ""],
+        ]  # fmt: skip
+        jobs = [["cdefghijkmnp", "abcdefghijkm", "rembg", "processing", 10, 0, 50, lure, 1, 2]]
+        raw_items, raw_jobs = json.dumps({"v": 1, "items": items}), json.dumps({"v": 1, "jobs": jobs})
+        assert len(decode_items(raw_items)) == 3 and len(decode_jobs(raw_jobs)) == 1  # all pass decoding
+        for key, raw in ((ITEMS_KEY, raw_items), (JOBS_KEY, raw_jobs), (LIBRARY_KEY, library)):
+            page.evaluate("([key, value]) => localStorage.setItem(key, value)", [key, raw])
         page.reload()
-        page.wait_for_selector("[data-ready=true]", timeout=30_000)
-        page.wait_for_timeout(1500)
-        assert statuses(page) == {} and trap.requests == []
+        page.wait_for_selector("[data-ready=true]", timeout=30_000)  # set once the mirror is reconciled
+        # the server did weigh the forged rows: the real item took the mirror's newer name (as text only)
+        assert app.store.item(library, real[0]).name == lure
+        assert set(statuses(page)) == {real[0]}  # the others have no files of their own: not adopted
+        assert trap.requests == []
         context.close()
     finally:
         trap.stop()

@@ -159,7 +159,9 @@ async def test_malformed_ids_are_ignored(services, tmp_path: Path) -> None:
     assert tab.cards == []  # the page was not refreshed for them either
 
 
-@pytest.mark.reliability("S no inbound endpoint can set results", "no callback or webhook route exists to forge")
+@pytest.mark.reliability(
+    "S no inbound endpoint can set results", "POSTed results to callback and webhook paths are refused (404/405)"
+)
 def test_there_is_no_callback_or_webhook_route() -> None:
     client = TestClient(app._api)  # the backend's ASGI app with our /media route and Reflex's own
     assert client.get("/ping").status_code == 200  # (the client really reaches the backend)
