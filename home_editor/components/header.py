@@ -30,19 +30,23 @@ def header() -> rx.Component:
         rx.hstack(
             rx.text(LibraryState.backends, size="1", color_scheme="gray", custom_attrs={"data-testid": "backends"}),
             rx.spacer(),
-            rx.button(
-                rx.cond(LibraryState.compact, "Larger cards", "Smaller cards"),
-                size="1",
-                variant="ghost",
-                on_click=LibraryState.toggle_compact,
-                custom_attrs={"data-testid": "density-toggle"},
-            ),
-            rx.button(
-                "Generate 3D for all",
-                size="1",
-                variant="soft",
-                on_click=LibraryState.generate_all_models,
-                custom_attrs={"data-testid": "generate-3d-all-button"},
+            rx.hstack(
+                rx.button(
+                    rx.cond(LibraryState.compact, "Larger cards", "Smaller cards"),
+                    size="1",
+                    variant="ghost",
+                    on_click=LibraryState.toggle_compact,
+                    custom_attrs={"data-testid": "density-toggle"},
+                ),
+                rx.button(
+                    "Generate 3D for all",
+                    size="1",
+                    variant="soft",
+                    on_click=LibraryState.generate_all_models,
+                    custom_attrs={"data-testid": "generate-3d-all-button"},
+                ),
+                align="center",
+                custom_attrs={"data-testid": "header-actions"},
             ),
             width="100%",
             align="center",

@@ -68,11 +68,12 @@ def model_viewer_dialog() -> rx.Component:
             rx.hstack(
                 rx.link("Download GLB", href=ViewerState.download_url, custom_attrs={"download": ""}),
                 rx.spacer(),
-                rx.dialog.close(rx.button("Close", variant="soft")),
+                rx.dialog.close(rx.button("Close", variant="soft", custom_attrs={"data-testid": "close-viewer"})),
                 width="100%",
                 align="center",
             ),
             max_width="900px",
+            custom_attrs={"data-testid": "model-dialog"},
         ),
         open=ViewerState.open,
         on_open_change=ViewerState.set_open,
