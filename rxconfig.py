@@ -45,4 +45,6 @@ config = rx.Config(
     db_url=os.environ.get("HOME_EDITOR_DB_URL", "sqlite:///uploaded_files/home_editor.db"),
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="large"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # No fixed "Built with Reflex" badge: on a phone it covers the bottom-right of the cards (their links).
+    show_built_with_reflex=False,
 )
