@@ -140,7 +140,7 @@ def test_the_page_fits_a_phone_and_every_control_takes_a_finger(
 
 
 def test_photos_come_from_the_phones_library_or_its_camera(
-    app: AppServer, phone: Page, images: dict[str, Path]
+    app: AppServer, phone: Page, images: dict[str, Path], tmp_path: Path
 ) -> None:
     page = open_app(phone, app)
     picker = page.locator("[data-testid=dropzone] input[type=file]")
@@ -155,7 +155,10 @@ def test_photos_come_from_the_phones_library_or_its_camera(
 
     pick_photos(page, "camera-button", [images["sofa.jpg"]])
     expect(page.get_by_test_id("item-card")).to_have_count(1, timeout=10_000)
-    pick_photos(page, "dropzone", [images["table.webp"]])
+    document = tmp_path / "receipt.pdf"
+    document.write_bytes(b"%PDF-1.4 a receipt, not a photo")
+    pick_photos(page, "dropzone", [document, images["table.webp"]])  # the picker refuses what is no image
+    expect(page.get_by_text("“receipt.pdf” was not added: it is not a photo")).to_be_visible(timeout=5_000)
     expect(page.get_by_test_id("item-card")).to_have_count(2, timeout=10_000)
     wait_for(page, all_completed(2), what="two cutouts")
 
