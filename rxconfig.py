@@ -46,4 +46,6 @@ config = rx.Config(
     db_url=db_url_from(os.environ),
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="large"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # No fixed "Built with Reflex" badge: on a phone it covers the bottom-right of the cards (their links).
+    show_built_with_reflex=False,
 )

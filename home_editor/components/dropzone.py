@@ -1,4 +1,5 @@
-"""The drop zone (also click-to-pick) with the upload's progress."""
+"""The drop zone (also tap or click to pick) with the upload's progress, and on touch screens a
+"Take photo" button that opens the camera."""
 
 from typing import Any
 
@@ -8,20 +9,61 @@ from reflex.vars import ArrayVar, ObjectVar
 from home_editor import styles
 from home_editor.state.library_state import UPLOAD_ID, LibraryState
 
+CAMERA_UPLOAD_ID = "camera"
+FORMATS = "JPEG, PNG, WebP, AVIF or HEIC"
+# What the file picker offers: any image (a phone opens its photo library, and offers the camera), and
+# HEIC/HEIF by name too, since desktop browsers often give such files no type. The server checks again.
+PHOTO_TYPES = {"image/*": [], "image/heic": [".heic"], "image/heif": [".heif"]}
 
-def _too_large_toast(rejections: ArrayVar[list[dict[str, Any]]]) -> rx.event.EventSpec:
-    """A toast, built in the browser, naming each file the drop zone refused (only the size is checked
-    there; the server checks everything again)."""
 
-    def line(rejection: ObjectVar[dict[str, Any]]) -> str:
-        file = rejection.to(ObjectVar, dict[str, dict[str, Any]])["file"].to(ObjectVar, dict[str, Any])
-        return f"“{file['name']}” was not added: it is larger than {LibraryState.upload_limit_mb} MB."
+def _refused_toast(rejections: ArrayVar[list[dict[str, Any]]]) -> rx.event.EventSpec:
+    """A toast, built in the browser, naming each file the picker refused (too large, or not an image;
+    the server checks everything again)."""
+
+    def line(rejection: ObjectVar[dict[str, Any]]) -> rx.Var:
+        rejection = rejection.to(ObjectVar, dict[str, Any])
+        name = rejection["file"].to(ObjectVar, dict[str, Any])["name"]
+        code = rejection["errors"].to(ArrayVar, list[dict[str, Any]])[0].to(ObjectVar, dict[str, Any])["code"]
+        return rx.cond(
+            code == "file-too-large",
+            f"“{name}” was not added: it is larger than {LibraryState.upload_limit_mb} MB.",
+            f"“{name}” was not added: it is not a photo ({FORMATS}).",
+        )
 
     return rx.toast.error(rejections.to(ArrayVar).map(line).join("\n"), style={"white_space": "pre-line"})
 
 
+def _on_drop(upload_id: str) -> rx.event.EventSpec:
+    return LibraryState.handle_upload(
+        rx.upload_files_chunk(upload_id=upload_id, on_upload_progress=LibraryState.upload_progressed)
+    )
+
+
+def _camera_button() -> rx.Component:
+    """Opens the phone's (back) camera; shown on touch screens only. A browser without a camera opens its
+    file picker instead."""
+    button = rx.upload.root(
+        rx.icon("camera", size=20),
+        rx.text("Take photo"),
+        id=CAMERA_UPLOAD_ID,
+        accept={"image/*": []},
+        multiple=False,
+        no_drag=True,
+        max_size=LibraryState.upload_limit_bytes,
+        disabled=LibraryState.uploading,
+        on_drop=_on_drop(CAMERA_UPLOAD_ID),
+        on_drop_rejected=_refused_toast,
+        style=styles.CAMERA_BUTTON,
+        custom_attrs={"data-testid": "camera-button", "aria-label": "Take photo"},
+    )
+    zone = button.children[0]
+    file_input = zone.children[0]  # rx.upload.root renders <div {...root}><input type=file {...input}/>…</div>
+    file_input.capture = rx.Var.create("environment")
+    return button
+
+
 def dropzone() -> rx.Component:
-    """Drop photos here; uploads start at once. The server checks every file again."""
+    """Drop or pick photos here; uploads start at once. The server checks every file again."""
     return rx.vstack(
         rx.upload.root(
             rx.vstack(
@@ -29,10 +71,13 @@ def dropzone() -> rx.Component:
                 rx.cond(
                     LibraryState.uploading,
                     rx.text("Uploading…", weight="medium"),
-                    rx.text("Drop photos here, or click to choose", weight="medium"),
+                    rx.fragment(
+                        rx.text("Drop photos here, or click to choose", weight="medium", style=styles.POINTER_ONLY),
+                        rx.text("Tap to choose photos", weight="medium", style=styles.TOUCH_ONLY),
+                    ),
                 ),
                 rx.text(
-                    f"JPEG, PNG, WebP, AVIF or HEIC · up to {LibraryState.upload_limit_mb} MB each",
+                    f"{FORMATS} · up to {LibraryState.upload_limit_mb} MB each",
                     size="1",
                     color_scheme="gray",
                 ),
@@ -40,16 +85,16 @@ def dropzone() -> rx.Component:
                 spacing="1",
             ),
             id=UPLOAD_ID,
+            accept=PHOTO_TYPES,
             multiple=True,
             max_size=LibraryState.upload_limit_bytes,
             disabled=LibraryState.uploading,
-            on_drop=LibraryState.handle_upload(
-                rx.upload_files_chunk(upload_id=UPLOAD_ID, on_upload_progress=LibraryState.upload_progressed)
-            ),
-            on_drop_rejected=_too_large_toast,
+            on_drop=_on_drop(UPLOAD_ID),
+            on_drop_rejected=_refused_toast,
             style=styles.DROPZONE,
             custom_attrs={"data-testid": "dropzone"},
         ),
+        _camera_button(),
         rx.cond(
             LibraryState.uploading,
             rx.progress(

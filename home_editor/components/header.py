@@ -1,56 +1,80 @@
-"""The header: title, active backends and job counts."""
+"""The header: title, job counts, active backends and the page-wide actions.
+
+On a phone it stacks (title, counts, backend line, actions); from 768 px on, the title shares a row with
+the counts and the backend line one with the actions.
+"""
 
 import reflex as rx
 
+from home_editor import styles
 from home_editor.state.library_state import LibraryState
+
+_STACKED_THEN_ROW = {
+    "direction": rx.breakpoints(initial="column", sm="row"),
+    "align": rx.breakpoints(initial="start", sm="center"),
+    "justify": "between",
+    "spacing": "2",
+    "width": "100%",
+}
 
 
 def _count(label: str, value: rx.Var, color: str) -> rx.Component:
     return rx.badge(f"{label} ", value, color_scheme=color, variant="soft", size="2")
 
 
-def header() -> rx.Component:
-    """Title, backends and the job stats."""
+def _counts() -> rx.Component:
     stats = LibraryState.stats
-    return rx.vstack(
-        rx.hstack(
-            rx.heading("home_editor", size="7"),
-            rx.spacer(),
-            rx.hstack(
-                _count("Pending", stats.pending, "gray"),
-                _count("Processing", stats.processing, "blue"),
-                _count("Completed", stats.completed, "green"),
-                _count("Failed", stats.failed, "red"),
-                spacing="2",
-                custom_attrs={"data-testid": "job-stats"},
-            ),
-            width="100%",
-            align="center",
+    return rx.flex(
+        _count("Pending", stats.pending, "gray"),
+        _count("Processing", stats.processing, "blue"),
+        _count("Completed", stats.completed, "green"),
+        _count("Failed", stats.failed, "red"),
+        wrap="wrap",
+        spacing="2",
+        custom_attrs={"data-testid": "job-stats"},
+    )
+
+
+def _actions() -> rx.Component:
+    button_style = {**styles.TOUCH_BUTTON, "flex": rx.breakpoints(initial="1", sm="none")}
+    return rx.flex(
+        rx.button(
+            rx.cond(LibraryState.compact, "Larger cards", "Smaller cards"),
+            size="1",
+            variant="soft",
+            color_scheme="gray",
+            on_click=LibraryState.toggle_compact,
+            style=button_style,
+            custom_attrs={"data-testid": "density-toggle"},
         ),
-        rx.hstack(
+        rx.button(
+            "Generate 3D for all",
+            size="1",
+            variant="soft",
+            on_click=LibraryState.generate_all_models,
+            style=button_style,
+            custom_attrs={"data-testid": "generate-3d-all-button"},
+        ),
+        spacing="2",
+        flex_shrink="0",
+        width=rx.breakpoints(initial="100%", sm="auto"),
+        custom_attrs={"data-testid": "header-actions"},
+    )
+
+
+def header() -> rx.Component:
+    """Title, job counts, backends and the page-wide actions."""
+    return rx.vstack(
+        rx.flex(rx.heading("home_editor", size="7", as_="h1"), _counts(), **_STACKED_THEN_ROW),
+        rx.flex(
             rx.text(LibraryState.backends, size="1", color_scheme="gray", custom_attrs={"data-testid": "backends"}),
-            rx.spacer(),
-            rx.button(
-                rx.cond(LibraryState.compact, "Larger cards", "Smaller cards"),
-                size="1",
-                variant="ghost",
-                on_click=LibraryState.toggle_compact,
-                custom_attrs={"data-testid": "density-toggle"},
-            ),
-            rx.button(
-                "Generate 3D for all",
-                size="1",
-                variant="soft",
-                on_click=LibraryState.generate_all_models,
-                custom_attrs={"data-testid": "generate-3d-all-button"},
-            ),
-            width="100%",
-            align="center",
+            _actions(),
+            **_STACKED_THEN_ROW,
         ),
         rx.cond(
             LibraryState.problem != "",
             rx.callout(LibraryState.problem, icon="triangle_alert", color_scheme="red", width="100%"),
         ),
         width="100%",
-        spacing="1",
+        spacing="2",
     )

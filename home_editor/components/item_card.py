@@ -33,17 +33,30 @@ def _status(card: rx.Var[Card]) -> rx.Component:
             color_scheme=rx.match(card.status, *STATUS_COLORS.items(), "gray"),
             custom_attrs={"data-testid": "item-status"},
         ),
-        rx.text(card.progress.to_string() + "%", size="1", custom_attrs={"data-testid": "item-progress"}),
+        rx.text(
+            card.progress.to_string() + "%",
+            size="1",
+            white_space="nowrap",
+            custom_attrs={"data-testid": "item-progress"},
+        ),
         rx.text(card.message, size="1", color_scheme="gray", trim="both"),
         align="center",
         spacing="2",
+        wrap="wrap",
     )
 
 
 def _button(label: str, on_click: rx.event.EventSpec, testid: str, when: rx.Var[bool] | None = None, **style: str):
     """A small card button with its test hook, shown only `when` (if given)."""
-    button = rx.button(label, size="1", on_click=on_click, custom_attrs={"data-testid": testid}, **style)
+    button = rx.button(
+        label, size="1", on_click=on_click, style=styles.TOUCH_BUTTON, custom_attrs={"data-testid": testid}, **style
+    )
     return button if when is None else rx.cond(when, button)
+
+
+def _link(label: str, href: rx.Var[str], testid: str, **props: bool) -> rx.Component:
+    """A small text link with its test hook (a 44 px box on touch screens)."""
+    return rx.link(label, href=href, size="1", style=styles.TOUCH_LINK, custom_attrs={"data-testid": testid}, **props)
 
 
 def _actions(card: rx.Var[Card]) -> rx.Component:
@@ -52,22 +65,12 @@ def _actions(card: rx.Var[Card]) -> rx.Component:
         _button("Cancel", LibraryState.cancel_item(card.id), "cancel-button", card.can_cancel, variant="soft"),
         _button("Delete", LibraryState.delete_item(card.id), "delete-button", variant="soft", color_scheme="red"),
         rx.spacer(),
-        rx.link(
-            "Original",
-            href=card.original_url,
-            is_external=True,
-            size="1",
-            custom_attrs={"data-testid": "open-original"},
-        ),
-        rx.cond(
-            card.has_cutout,
-            rx.link(
-                "Cutout", href=card.cutout_url, is_external=True, size="1", custom_attrs={"data-testid": "open-cutout"}
-            ),
-        ),
+        _link("Original", card.original_url, "open-original", is_external=True),
+        rx.cond(card.has_cutout, _link("Cutout", card.cutout_url, "open-cutout", is_external=True)),
         width="100%",
         align="center",
         spacing="2",
+        wrap="wrap",
     )
 
 
@@ -110,17 +113,12 @@ def _model_actions(card: rx.Var[Card]) -> rx.Component:
         _button("Retry 3D", LibraryState.retry_model(card.id), "retry-3d-button", card.can_retry_model),
         _button("View 3D", view, "view-3d-button", card.model_url != ""),
         rx.spacer(),
-        rx.cond(
-            card.has_cutout,
-            rx.link("Cutout PNG", href=card.cutout_download_url, size="1", custom_attrs=_testid("download-cutout")),
-        ),
-        rx.cond(
-            card.model_url != "",
-            rx.link("GLB", href=card.model_download_url, size="1", custom_attrs=_testid("download-glb")),
-        ),
+        rx.cond(card.has_cutout, _link("Cutout PNG", card.cutout_download_url, "download-cutout")),
+        rx.cond(card.model_url != "", _link("GLB", card.model_download_url, "download-glb")),
         width="100%",
         align="center",
         spacing="2",
+        wrap="wrap",
     )  # fmt: skip
 
 

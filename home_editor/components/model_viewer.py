@@ -12,6 +12,7 @@ import reflex as rx
 from reflex.constants.compiler import MemoizationDisposition, MemoizationMode
 from reflex.utils.imports import ImportVar
 
+from home_editor import styles
 from home_editor.state.viewer_state import ViewerState
 
 
@@ -37,10 +38,11 @@ class ModelViewer(rx.Component):
 
 
 def model_viewer_dialog() -> rx.Component:
-    """A dialog with the model, camera controls and auto-rotate, opened from a card."""
+    """A dialog with the model, camera controls and auto-rotate, opened from a card. On a phone it fills
+    the screen, and one finger turns the model, two zoom it (the page does not scroll or zoom meanwhile)."""
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(ViewerState.title),
+            rx.dialog.title(ViewerState.title, margin="0"),
             rx.cond(
                 ViewerState.relief,
                 rx.dialog.description(
@@ -57,22 +59,33 @@ def model_viewer_dialog() -> rx.Component:
                     alt=ViewerState.title,
                     custom_attrs={
                         "camera-controls": True,
+                        "touch-action": "none",
                         "auto-rotate": True,
                         "shadow-intensity": "0.8",
                         "exposure": "1.0",
                         "data-testid": "model-viewer",
                     },
-                    style={"width": "100%", "height": "60vh", "background_color": "#f4f4f5"},
+                    style=styles.MODEL_VIEWER,
                 ),
             ),
             rx.hstack(
-                rx.link("Download GLB", href=ViewerState.download_url, custom_attrs={"download": ""}),
+                rx.link(
+                    "Download GLB",
+                    href=ViewerState.download_url,
+                    style=styles.TOUCH_LINK,
+                    custom_attrs={"download": ""},
+                ),
                 rx.spacer(),
-                rx.dialog.close(rx.button("Close", variant="soft")),
+                rx.dialog.close(
+                    rx.button(
+                        "Close", variant="soft", style=styles.TOUCH_BUTTON, custom_attrs={"data-testid": "close-viewer"}
+                    )
+                ),
                 width="100%",
                 align="center",
             ),
-            max_width="900px",
+            style=styles.VIEWER_DIALOG,
+            custom_attrs={"data-testid": "model-dialog"},
         ),
         open=ViewerState.open,
         on_open_change=ViewerState.set_open,

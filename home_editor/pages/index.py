@@ -26,7 +26,7 @@ def index() -> rx.Component:
                 columns=rx.cond(
                     LibraryState.compact,
                     rx.breakpoints(initial="2", sm="3", md="5", lg="6"),
-                    rx.breakpoints(initial="1", sm="2", md="3", lg="4"),
+                    rx.breakpoints(initial="1", xs="2", md="3", lg="4"),  # one card per row on a phone
                 ),
                 spacing="4",
                 width="100%",
