@@ -14,6 +14,7 @@ from home_editor.jobs.runner import Runner
 from home_editor.library_service import LibraryService
 from home_editor.processing.base import Processor
 from home_editor.processing.local_processor import LocalProcessor
+from home_editor.processing.model_state import CutoutModelState
 from home_editor.processing.pools import warm_up
 from home_editor.processing.trellis_client import TrellisClient
 from home_editor.processing.trellis_processor import TrellisProcessor
@@ -38,6 +39,7 @@ class Services:
     hub: ChangeHub
     processor: Processor
     storage: Storage
+    cutout_model: CutoutModelState
 
     @property
     def backends_label(self) -> str:
@@ -50,14 +52,30 @@ class Services:
         return " ".join(self.settings.problems)
 
 
-def build_processor(settings: Settings, http: httpx.AsyncClient) -> Processor:
+def build_cutout_model(settings: Settings) -> CutoutModelState:
+    """The local cutout model's state; starts preparing its file in the background (nothing is fetched
+    when the Trellis API removes backgrounds, the classical method is chosen or a model file is given)."""
+    method = "none" if settings.use_trellis else settings.cutout_method
+    model = CutoutModelState(
+        method=method,
+        model_dir=settings.model_dir,
+        user_model=settings.cutout_model_path,
+        npm=settings.model_npm,
+    )
+    model.start()
+    return model
+
+
+def build_processor(settings: Settings, http: httpx.AsyncClient, cutout_model: CutoutModelState) -> Processor:
     """The Trellis API when it is configured, else the embedded local processor."""
     if settings.use_trellis:
         timeout = httpx.Timeout(settings.trellis_timeout_seconds, connect=min(10.0, settings.trellis_timeout_seconds))
         client = TrellisClient(http, base_url=settings.trellis_url, key=settings.trellis_key, timeout=timeout)
         return TrellisProcessor(client)
     warm_up()
-    return LocalProcessor(max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds)
+    return LocalProcessor(
+        max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds, model=cutout_model
+    )
 
 
 def build_storage(settings: Settings, http: httpx.AsyncClient, *, public_base_url: str) -> Storage:
@@ -80,12 +98,19 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
     http = httpx.AsyncClient(follow_redirects=False)
     store = AsyncLibraryStore(LibraryStore(create_engine(db_url)))
     storage = build_storage(settings, http, public_base_url=public_base_url)
-    processor = build_processor(settings, http)
+    cutout_model = build_cutout_model(settings)
+    processor = build_processor(settings, http, cutout_model)
     hub = ChangeHub()
     runner = Runner(store, JobExecutors(store, storage, processor), hub, settings=settings)
     library = LibraryService(store, storage, runner, hub, settings=settings)
     services = Services(
-        settings=settings, library=library, runner=runner, hub=hub, processor=processor, storage=storage
+        settings=settings,
+        library=library,
+        runner=runner,
+        hub=hub,
+        processor=processor,
+        storage=storage,
+        cutout_model=cutout_model,
     )
     logger.info("home_editor: %s", services.backends_label)
     for problem in settings.problems:

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from home_editor.components.model_status import model_status
 from home_editor.state.library_state import LibraryState
 
 
@@ -47,6 +48,7 @@ def header() -> rx.Component:
             width="100%",
             align="center",
         ),
+        model_status(),
         rx.cond(
             LibraryState.problem != "",
             rx.callout(LibraryState.problem, icon="triangle_alert", color_scheme="red", width="100%"),
