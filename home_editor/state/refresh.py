@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from home_editor.core.cutout_notes import background_kept, is_doubtful
 from home_editor.core.mirror import encode_items, encode_jobs
 from home_editor.core.models import Item
 from home_editor.jobs.runner import now_ms
@@ -52,7 +53,7 @@ def _news(item: Item, before: str | None, now: str) -> list[Any]:
     (cutout_before, model_before), (cutout_now, model_now) = before.split("/"), now.split("/")
     toasts = []
     if cutout_before in ACTIVE and cutout_now == "completed":
-        toasts.append(rx.toast.success(f"Background removed: “{item.name}”."))
+        toasts.append(_cutout_toast(item))
     elif cutout_before in ACTIVE and cutout_now == "failed":
         toasts.append(rx.toast.error(f"“{item.name}” failed: {item.cutout_error}"))
     if model_before in ACTIVE and model_now == "completed":
@@ -60,3 +61,12 @@ def _news(item: Item, before: str | None, now: str) -> list[Any]:
     elif model_before in ACTIVE and model_now == "failed":
         toasts.append(rx.toast.error(f"3D model of “{item.name}” failed: {item.model_error}"))
     return toasts
+
+
+def _cutout_toast(item: Item) -> Any:
+    """The completion toast: "Background removed" only when it was (a photo kept whole or a doubtful cutout says so)."""
+    if background_kept(item.cutout_note):
+        return rx.toast.warning(f"Background not removed: “{item.name}”. {item.cutout_note}")
+    if is_doubtful(item.cutout_note):
+        return rx.toast.warning(f"Background removed, but doubtful: “{item.name}”. {item.cutout_note}")
+    return rx.toast.success(f"Background removed: “{item.name}”.")
