@@ -12,7 +12,10 @@ def model_status() -> rx.Component:
         rx.cond(
             LibraryState.model_status != "",
             rx.text(
-                LibraryState.model_status, size="1", color_scheme="gray", custom_attrs={"data-testid": "model-status"}
+                LibraryState.model_status,
+                size="1",
+                color_scheme="gray",
+                custom_attrs={"data-testid": "cutout-model-status"},
             ),
         ),
         rx.cond(
@@ -23,7 +26,7 @@ def model_status() -> rx.Component:
                 color_scheme="blue",
                 size="1",
                 width="100%",
-                custom_attrs={"data-testid": "model-notice"},
+                custom_attrs={"data-testid": "cutout-model-notice"},
             ),
         ),
     )

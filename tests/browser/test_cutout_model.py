@@ -37,7 +37,7 @@ def test_a_real_photo_is_cut_out_by_the_model(app: AppServer, page: Page, tmp_pa
     photo = tmp_path / "coffee.jpg"
     photo.write_bytes(encode(Image.fromarray(data.coffee()), "JPEG", quality=92))
     open_app(page, app)
-    expect(page.get_by_test_id("model-status")).to_have_text("Cutout model: ISNet (isnet-general-use), AGPL-3.0")
+    expect(page.get_by_test_id("cutout-model-status")).to_have_text("Cutout model: ISNet (isnet-general-use), AGPL-3.0")
     expect(page.get_by_test_id("backends")).to_contain_text("Processing: Local (learned cutout model)")
 
     page.set_input_files(DROP, [photo])
@@ -74,8 +74,9 @@ def test_a_failed_model_fetch_is_said_once_and_cutouts_use_the_classical_method(
     offline_app: AppServer, page: Page, tmp_path: Path
 ) -> None:
     open_app(page, offline_app)
-    expect(page.get_by_test_id("model-notice")).to_contain_text(FAILED_TEXT)
-    expect(page.get_by_test_id("model-status")).to_have_text("Cutout model unavailable: classical method for now")
+    expect(page.get_by_test_id("cutout-model-notice")).to_contain_text(FAILED_TEXT)
+    status = page.get_by_test_id("cutout-model-status")
+    expect(status).to_have_text("Cutout model unavailable: classical method for now")
     expect(page.get_by_test_id("backends")).to_contain_text("Processing: Local (classical cutout)")
 
     photo = tmp_path / "chair.jpg"
