@@ -121,15 +121,17 @@ def app_figures(photo_count: int) -> dict[str, object]:
     }
 
 
-def main() -> None:
-    results: dict[str, object] = {"machine": machine()}
-    print("first-start preparation…", flush=True)
-    results["preparation_s"] = preparation_seconds()
+def model_figures(*, quick: bool = False) -> dict[str, object]:
+    """Every figure of the cutout model (9a–9e in BENCHMARKS.md)."""
+    results: dict[str, object] = {"preparation_s": preparation_seconds()}
     model = str(fetch_model(Settings.from_env({}).model_dir))
-    print("12 MP cutouts in the pool…", flush=True)
-    results |= asyncio.run(pool_figures(model, single_runs=7, batch=20))
-    print("the app in Chromium…", flush=True)
-    results |= app_figures(6)
+    results |= asyncio.run(pool_figures(model, single_runs=3 if quick else 7, batch=6 if quick else 20))
+    results |= app_figures(4 if quick else 6)
+    return results
+
+
+def main() -> None:
+    results: dict[str, object] = {"machine": machine(), **model_figures()}
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "model.json").write_text(json.dumps(results, indent=2, default=str))
