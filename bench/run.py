@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench.browser_bench import run_browser_metrics
 from bench.loop_bench import loop_stalls_ms
+from bench.model_bench import model_figures
 from bench.processing_bench import processing_times
 from bench.queue_bench import makespan, pickup_latencies
 from bench.read_bench import read_metrics
@@ -57,6 +58,8 @@ def main() -> None:
         "processing_seen": lag["processing_seen"][0],
     }
     results |= browser
+    print("cutout model…", flush=True)
+    results["model"] = model_figures(quick=args.quick)
     print("trellis polling…", flush=True)
     results["trellis_status"] = asyncio.run(status_calls_per_minute(20.0 if args.quick else 60.0))
     results["duration_s"] = time.time() - started

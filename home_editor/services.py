@@ -15,6 +15,7 @@ from home_editor.library_service import LibraryService
 from home_editor.log_privacy import keep_library_ids_out_of_sql_logs
 from home_editor.processing.base import Processor
 from home_editor.processing.local_processor import LocalProcessor
+from home_editor.processing.model_state import CutoutModelState
 from home_editor.processing.pools import warm_up
 from home_editor.processing.trellis_client import TrellisClient
 from home_editor.processing.trellis_processor import TrellisProcessor
@@ -41,6 +42,7 @@ class Services:
     processor: Processor
     storage: Storage
     uploads: UploadGate
+    cutout_model: CutoutModelState
 
     @property
     def backends_label(self) -> str:
@@ -53,7 +55,21 @@ class Services:
         return " ".join(self.settings.problems)
 
 
-def build_processor(settings: Settings, http: httpx.AsyncClient) -> Processor:
+def build_cutout_model(settings: Settings) -> CutoutModelState:
+    """The local cutout model's state; starts preparing its file in the background (nothing is fetched
+    when the Trellis API removes backgrounds, the classical method is chosen or a model file is given)."""
+    method = "none" if settings.use_trellis else settings.cutout_method
+    model = CutoutModelState(
+        method=method,
+        model_dir=settings.model_dir,
+        user_model=settings.cutout_model_path,
+        npm=settings.model_npm,
+    )
+    model.start()
+    return model
+
+
+def build_processor(settings: Settings, http: httpx.AsyncClient, cutout_model: CutoutModelState) -> Processor:
     """The Trellis API when it is configured, else the embedded local processor."""
     if settings.use_trellis:
         timeout = httpx.Timeout(settings.trellis_timeout_seconds, connect=min(10.0, settings.trellis_timeout_seconds))
@@ -65,7 +81,10 @@ def build_processor(settings: Settings, http: httpx.AsyncClient) -> Processor:
         )
     warm_up()
     return LocalProcessor(
-        max_pixels=settings.max_pixels, slow_motion_seconds=settings.local_delay_seconds, hold_file=settings.hold_file
+        max_pixels=settings.max_pixels,
+        slow_motion_seconds=settings.local_delay_seconds,
+        hold_file=settings.hold_file,
+        model=cutout_model,
     )
 
 
@@ -92,7 +111,8 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
     engine.hide_parameters = True  # database errors (and so tracebacks in the log) carry no library ids
     store = AsyncLibraryStore(LibraryStore(engine))
     storage = build_storage(settings, http, public_base_url=public_base_url)
-    processor = build_processor(settings, http)
+    cutout_model = build_cutout_model(settings)
+    processor = build_processor(settings, http, cutout_model)
     hub = ChangeHub()
     runner = Runner(store, JobExecutors(store, storage, processor), hub, settings=settings)
     library = LibraryService(store, storage, runner, hub, settings=settings)
@@ -104,6 +124,7 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
         processor=processor,
         storage=storage,
         uploads=UploadGate(settings.max_uploads_in_flight),
+        cutout_model=cutout_model,
     )
     logger.info("home_editor: %s", services.backends_label)
     for problem in settings.problems:

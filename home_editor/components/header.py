@@ -7,6 +7,7 @@ the counts and the backend line one with the actions.
 import reflex as rx
 
 from home_editor import styles
+from home_editor.components.model_status import model_status
 from home_editor.state.library_state import LibraryState
 
 _STACKED_THEN_ROW = {
@@ -71,6 +72,7 @@ def header() -> rx.Component:
             _actions(),
             **_STACKED_THEN_ROW,
         ),
+        model_status(),
         rx.cond(
             LibraryState.problem != "",
             rx.callout(LibraryState.problem, icon="triangle_alert", color_scheme="red", width="100%"),

@@ -1,4 +1,5 @@
-"""The embedded default processor: classical background removal (see `cutout`), no model download."""
+"""The embedded default processor: background removal with the learned model (see `cutout_model`) once
+its file is ready, else (chosen, or the model could not be had) the classical method (see `cutout`)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from PIL import Image
 
 from home_editor.processing.base import Cutout, JobContext, Model3D, ProgressReport
 from home_editor.processing.cutout import compute_mask
+from home_editor.processing.cutout_model import model_cut_out
 from home_editor.processing.images import load_for_processing
+from home_editor.processing.model_state import PREPARING, CutoutModelState
 from home_editor.processing.pools import run_job_work
 from home_editor.processing.relief import relief_glb
 
 OUTPUT_SIDE = 1024  # the card shows the cutout itself, and 3D generation wants ≤ 1024 px
 WORK_SIDE = 1024
+MODEL_WAIT_SECONDS = 1.0  # how often a waiting cutout reports the model's preparation
 RELIEF_NOTE = "2.5D preview: an inflated silhouette, not a 3D reconstruction (the back mirrors the front)."
 LOW_CONFIDENCE = "Low confidence: {reason}; the photo is kept as it was. A plain background works best."
 
@@ -46,20 +50,40 @@ def _png(image: Image.Image) -> bytes:
 
 
 class LocalProcessor:
-    """Runs `cut_out` on the job thread pool."""
+    """Runs cutouts (model or classical) and reliefs in the processing pool."""
 
-    label = "Local (classical cutout)"
-
-    def __init__(self, *, max_pixels: int, slow_motion_seconds: float = 0.0, hold_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_pixels: int,
+        slow_motion_seconds: float = 0.0,
+        hold_file: Path | None = None,
+        model: CutoutModelState | None = None,
+    ) -> None:
         self._max_pixels = max_pixels
         self._slow_motion = slow_motion_seconds
         self._hold_file = hold_file
+        self._model = model or CutoutModelState(method="classical", model_dir=Path())
+
+    @property
+    def label(self) -> str:
+        """The backend's name for the page."""
+        if self._model.model_path is not None:
+            return "Local (learned cutout model)"
+        if self._model.phase == PREPARING:
+            return "Local (cutout model being prepared)"
+        return "Local (classical cutout)"
 
     async def remove_background(self, context: JobContext) -> Cutout:
-        """The cutout of the job's image."""
+        """The cutout of the job's image (waits, reporting, while the model is being prepared)."""
         image = await context.load_image()
+        model_path = await self._wait_for_model(context.report)
         await context.report(10, "Removing the background…")
-        result = await run_job_work(functools.partial(cut_out, max_pixels=self._max_pixels), image)
+        if model_path is not None:
+            work = functools.partial(model_cut_out, model_path=model_path, max_pixels=self._max_pixels)
+        else:
+            work = functools.partial(cut_out, max_pixels=self._max_pixels)
+        result = await run_job_work(work, image)
         await self._pace(context.report, "Removing the background…")
         await context.report(90, "Saving the cutout…")
         return result
@@ -75,6 +99,15 @@ class LocalProcessor:
 
     async def cancel_remote(self, remote_id: str) -> None:
         """Local work has no remote job."""
+
+    async def _wait_for_model(self, report: ProgressReport) -> str | None:
+        """The model file once it is ready, or None (classical) if it is not to be had in this run."""
+        shown = -1
+        while not await asyncio.to_thread(self._model.wait, MODEL_WAIT_SECONDS):
+            if self._model.percent != shown:
+                shown = self._model.percent
+                await report(0, f"Preparing the cutout model… {shown} %")
+        return self._model.model_path
 
     async def _pace(self, report: ProgressReport, message: str) -> None:
         """Slow motion for demos and tests (HOME_EDITOR_LOCAL_DELAY_SECONDS): the work is real, only

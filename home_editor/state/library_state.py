@@ -41,6 +41,8 @@ class LibraryState(rx.State):
     upload_percent: int = 0
     backends: str = ""
     problem: str = ""
+    model_status: str = ""
+    model_notice: str = ""
     ready: bool = False
     compact: bool = False
     _library_id: str = ""
@@ -85,6 +87,7 @@ class LibraryState(rx.State):
             snapshot = await services.library.snapshot(library_id)
             async with self:
                 toasts = show(self, snapshot, announce=announce)
+                _show_model_state(self, services)
                 self.ready = True
                 _end_stale_upload(self)
             for toast in toasts:
@@ -237,6 +240,18 @@ def _library_id(state: Any) -> str:
     if stored != state._library_id:
         state.library_key = state._library_id
     return state._library_id
+
+
+def _show_model_state(state: Any, services: Any) -> None:
+    """The cutout model's state and the backends in the header (sent only when they changed)."""
+    model = services.cutout_model
+    for name, value in (
+        ("backends", services.backends_label),
+        ("model_status", model.summary),
+        ("model_notice", model.notice),
+    ):
+        if getattr(state, name) != value:
+            setattr(state, name, value)
 
 
 def _end_stale_upload(state: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from home_editor.core.cutout_notes import background_kept, is_doubtful
 from home_editor.core.mirror import encode_items, encode_jobs
 from home_editor.core.models import Item, JobType
 from home_editor.jobs.runner import now_ms
@@ -66,26 +67,55 @@ def _statuses(item: Item) -> str:
 
 
 def _news(item: Item, before: str | None, now: str) -> tuple[list[str] | None, list[str] | None]:
-    """The item's cutout and model outcomes that just settled, as [name, error] ('' when it succeeded)."""
+    """The item's cutout and model outcomes that just settled, as [name, error, caveat] (error "" when it succeeded)."""
     if before is None or before == now:
         return None, None
     (cutout_before, model_before), (cutout_now, model_now) = before.split("/"), now.split("/")
     cutout = model = None
     if cutout_before in ACTIVE and cutout_now in ("completed", "failed"):
-        cutout = [item.name, item.cutout_error or "failed" if cutout_now == "failed" else ""]
+        cutout = [item.name, item.cutout_error or "failed" if cutout_now == "failed" else "", _caveat(item)]
     if model_before in ACTIVE and model_now in ("completed", "failed"):
-        model = [item.name, item.model_error or "failed" if model_now == "failed" else ""]
+        model = [item.name, item.model_error or "failed" if model_now == "failed" else "", ""]
     return cutout, model
+
+
+def _caveat(item: Item) -> str:
+    """What a finished cutout's note says against "Background removed" ('' when it was removed cleanly)."""
+    if background_kept(item.cutout_note):
+        return f"Background not removed: “{item.name}”. {item.cutout_note}"
+    if is_doubtful(item.cutout_note):
+        return f"Background removed, but doubtful: “{item.name}”. {item.cutout_note}"
+    return ""
 
 
 def _batch_toast(outcomes: list[list[str]], texts: dict[str, tuple[str, str]]) -> Any:
     """One toast for a finished batch (work of one kind settles while more is queued or running, and is
-    announced once none is left): a single photo is named, several are counted; failures say why."""
+    announced once none is left): a single photo is named, several are counted; failures say why, and a
+    cutout that kept the photo whole or is doubtful is never announced as a clean "Background removed"."""
+    failed = [(name, error) for name, error, _ in outcomes if error]
+    caveats = [caveat for _, error, caveat in outcomes if not error and caveat]
+    if failed:
+        return _failed_toast([[name, error] for name, error, _ in outcomes], texts)
+    if caveats:
+        return _caveat_toast(outcomes, caveats)
+    done = [name for name, _, _ in outcomes]
+    one, several = texts["done"]
+    return rx.toast.success(one.format(done[0]) if len(done) == 1 else f"{several.format(len(done))}.")
+
+
+def _caveat_toast(outcomes: list[list[str]], caveats: list[str]) -> Any:
+    if len(outcomes) == 1:
+        return rx.toast.warning(caveats[0])
+    clean = len(outcomes) - len(caveats)
+    return rx.toast.warning(
+        f"Background removed from {clean} of {len(outcomes)} photos; {len(caveats)} kept whole or doubtful"
+        " (each card says why)."
+    )
+
+
+def _failed_toast(outcomes: list[list[str]], texts: dict[str, tuple[str, str]]) -> Any:
     done = [name for name, error in outcomes if not error]
     failed = [(name, error) for name, error in outcomes if error]
-    if not failed:
-        one, several = texts["done"]
-        return rx.toast.success(one.format(done[0]) if len(done) == 1 else f"{several.format(len(done))}.")
     one, several = texts["failed"]
     if len(failed) == 1 and not done:
         return rx.toast.error(one.format(*failed[0]))

@@ -39,7 +39,9 @@ def test_a_bad_configuration_is_reported_and_the_app_works_locally(
     misconfigured_app: AppServer, page: Page, images: dict[str, Path]
 ) -> None:
     open_app(page, misconfigured_app)
-    expect(page.get_by_test_id("backends")).to_have_text("Processing: Local (classical cutout) · Storage: Local files")
+    expect(page.get_by_test_id("backends")).to_have_text(
+        "Processing: Local (learned cutout model) · Storage: Local files"
+    )
     expect(page.get_by_text(URL_PROBLEM)).to_be_visible()
     expect(page.get_by_text(TOKEN_PROBLEM)).to_be_visible()
 

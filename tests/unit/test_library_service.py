@@ -24,8 +24,12 @@ from tests.images import photo_bytes
 
 @pytest.fixture
 async def services(tmp_path: Path):
-    settings = Settings(
-        poll_seconds=0.05, data_dir=tmp_path, media_dir=tmp_path / "media", execution_log=tmp_path / "journal.log"
+    settings = Settings(  # the service's behaviour, not the cutout's: the fast classical method
+        poll_seconds=0.05,
+        data_dir=tmp_path,
+        media_dir=tmp_path / "media",
+        execution_log=tmp_path / "journal.log",
+        cutout_method="classical",
     )
     made = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://testserver")
     yield made
