@@ -1,6 +1,7 @@
 """A write cut short by a cancel never lands after the clean-up that follows it: a stored file that was
 removed (or an item that was deleted) stays gone. The slow write is a real file write held in its
-thread by a gate; the tests decide when it lands: as late as the code under test lets it.
+thread by a gate, or a real upload held by the Blob stub; the tests decide when it lands: as late as the
+code under test lets it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import asyncio
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 from home_editor.core.layout import folder_for
@@ -16,8 +18,12 @@ from home_editor.core.models import new_library_id
 from home_editor.services import build_services
 from home_editor.settings import Settings
 from home_editor.storage import local_files
+from home_editor.storage.base import Storage
 from home_editor.storage.local_files import LocalFileStorage
+from home_editor.storage.vercel_blob import VercelBlobStorage
 from tests.images import photo_bytes
+from tests.stubs.blob_stub import BlobStub
+from tests.stubs.server import Reply, Request
 
 KEY = "abcdefgh12/abcdefghijkm/cutout-abcdefghijkm.png"
 
@@ -45,11 +51,9 @@ class HeldWrites:
         monkeypatch.setattr(local_files, "_write_atomically", held)
 
 
-async def test_a_cancelled_put_has_written_its_file_before_the_clean_up_runs(tmp_path: Path, monkeypatch) -> None:
+async def put_cancel_and_clean_up(storage: Storage, held: HeldWrites | HeldBlobStub) -> None:
     """The pattern of every caller (a job keeping its result, an upload storing its original): on a
-    cancel, remove what was being stored. The file must not appear after that removal."""
-    writes = HeldWrites(monkeypatch, "cutout-")
-    storage = LocalFileStorage(tmp_path, base_url="http://testserver/media")
+    cancel, remove what was being stored. The held write lands as late as the put lets it."""
     clean_up_started = False
     cleaned = asyncio.Event()
 
@@ -64,15 +68,54 @@ async def test_a_cancelled_put_has_written_its_file_before_the_clean_up_runs(tmp
             raise
 
     caller = asyncio.create_task(put_then_clean_up_on_cancel())
-    await asyncio.to_thread(writes.entered.wait)
+    await asyncio.to_thread(held.entered.wait)
     caller.cancel()
-    await asyncio.sleep(0)  # one loop step: the cancel reaches the put
+    for _ in range(50):  # loop steps, no waiting: the cancel reaches the put, which either unwinds (an
+        await asyncio.sleep(0)  # HTTP request takes a few steps to) or holds on until its write has ended
     if clean_up_started:  # the put gave control back before its write ended: the clean-up runs first
         await cleaned.wait()
-    writes.gate.set()  # the slow write lands now
+    held.gate.set()  # the slow write lands now
     await asyncio.gather(caller, return_exceptions=True)
-    await asyncio.to_thread(writes.written.wait)
+    await asyncio.to_thread(held.written.wait)
+
+
+async def test_a_cancelled_local_put_has_written_its_file_before_the_clean_up_runs(tmp_path: Path, monkeypatch) -> None:
+    writes = HeldWrites(monkeypatch, "cutout-")
+    storage = LocalFileStorage(tmp_path, base_url="http://testserver/media")
+    await put_cancel_and_clean_up(storage, writes)
     assert not storage.path(KEY).exists()
+
+
+class HeldBlobStub(BlobStub):
+    """The Blob stub, holding each upload (received in full) until `gate` opens, as a slow store would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+        self.written = threading.Event()
+
+    def _put(self, request: Request) -> Reply:
+        self.entered.set()
+        self.gate.wait(timeout=60)
+        try:
+            return super()._put(request)
+        finally:
+            self.written.set()
+
+
+async def test_a_cancelled_blob_upload_has_been_stored_before_the_clean_up_runs() -> None:
+    """Over real HTTP: the store keeps an upload it received even if the client hangs up, so the client
+    waits for the answer before its clean-up deletes the blob."""
+    stub = HeldBlobStub().start()
+    try:
+        async with httpx.AsyncClient() as http:
+            storage = VercelBlobStorage(http, token=stub.token, api_url=stub.api_url)
+            await put_cancel_and_clean_up(storage, stub)
+        assert KEY not in stub.blobs
+    finally:
+        stub.gate.set()
+        stub.stop()
 
 
 @pytest.fixture

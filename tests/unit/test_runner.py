@@ -288,19 +288,19 @@ async def test_an_unexpected_failure_says_retry_is_automatic_only_while_it_is(en
 
 
 async def test_cancelling_a_running_job_stops_it_and_discards_nothing_recorded(env) -> None:
-    """The running execution is cancelled (it never finishes), the job ends cancelled, the item records no
-    result, and there is nothing to discard because no result was made."""
+    """The running execution is cancelled by `stop` itself (the stepped runner's clock stands still, so
+    no lease renewal notices the cancel for it), the job ends cancelled, the item records no result, and
+    there is nothing to discard because no result was made."""
     store, executor, _, make, tmp_path = env
-    runner = make()
+    runner = make(STEPPED, FakeClock())
     library = new_library_id()
     executor.gate.clear()  # never opened: only the cancel can end this run
     [running] = await queue(store, library, 1)
-    runner.wake(library)
+    await runner.tick(library)
     await until_started(executor, 1)
     stopped = await store.cancel(library, running.item_id, now_ms=running.created_ms + 1)
     assert [j.id for j in stopped] == [running.id]
     await runner.stop(stopped)
-    await asyncio.wait_for(runner.until_idle(library), 5)
     assert executor.running == 0 and runner.running_count(library) == 0
     assert await statuses(store, library) == [JobStatus.CANCELLED]
     cancelled_item = await store.item(library, running.item_id)
