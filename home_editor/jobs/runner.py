@@ -52,7 +52,7 @@ class JobExecutor(Protocol):
         ...
 
     async def cancel_remote(self, job: Job) -> None:
-        """Stop the provider's side of a cancelled job (best effort)."""
+        """Delete the provider's record of a job (best effort): cancelled, recorded, or failed for good."""
         ...
 
 

@@ -63,5 +63,6 @@ class Processor(Protocol):
         ...
 
     async def cancel_remote(self, remote_id: str) -> None:
-        """Stop and forget a provider job the user cancelled (best effort; nothing for local work)."""
+        """Cancel and delete a provider job nobody needs any more: cancelled, its result recorded, failed for
+        good, retried or its item deleted (best effort; nothing for local work)."""
         ...
