@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 OLD_LIBRARY = new_library_id()
 OLD_ITEM = new_id()
-MIGRATION_LINE = "moved the database of an older version out of the served folder"
+MIGRATION_LINE = "moved an older version's data out of the served folder"
 PUBLIC_SUFFIXES = (".jpg", ".png", ".webp", ".avif", ".heic", ".glb")
 
 
@@ -96,6 +96,8 @@ def test_no_server_only_file_is_served_and_old_data_is_moved_out(
         assert httpx.get(f"{default_app.url}/_upload/{name}").status_code == 404
     log = default_app.log.read_text()
     assert log.count(MIGRATION_LINE) == 1, "the move of the old database is logged once"
+    (line,) = [line for line in log.splitlines() if MIGRATION_LINE in line]
+    assert f"the database home_editor.db to {default_app.data_dir / 'home_editor.db'}" in line
     database = default_app.data_dir / "home_editor.db"
     assert not (default_app.upload_dir / "home_editor.db").exists()
     with sqlite3.connect(database) as connection:  # the old library came along
