@@ -52,34 +52,40 @@ def prepare_data_folder(settings: Settings, db_url: str, *, served: list[Path] |
         if path is not None and is_served(path, served):
             logger.error("home_editor: the %s %s is in a folder the web server serves; move it elsewhere", what, path)
     with _locked(settings.data_dir / ".migration.lock"):
-        upload_folder = served[0]
+        upload_folder, moved = served[0], []
         if database is not None and not is_served(database, served):
-            _move_old_database(upload_folder / DB_FILE_NAME, database, settings.data_dir)
+            moved.append(_move_old_database(upload_folder / DB_FILE_NAME, database, settings.data_dir))
         if not is_served(settings.media_dir, served):
-            _move_old_media(upload_folder / OLD_MEDIA_NAME, settings.media_dir, settings.data_dir)
+            moved.append(_move_old_media(upload_folder / OLD_MEDIA_NAME, settings.media_dir, settings.data_dir))
+    if moved := [text for text in moved if text]:
+        logger.warning(
+            "home_editor: moved an older version's data out of the served folder %s: %s",
+            upload_folder,
+            "; ".join(moved),
+        )
 
 
-def _move_old_database(old: Path, new: Path, data_dir: Path) -> None:
+def _move_old_database(old: Path, new: Path, data_dir: Path) -> str:
     if not old.is_file():
-        return
+        return ""
     target = new if not _has_content(new) else _set_aside(data_dir) / new.name
     target.parent.mkdir(parents=True, exist_ok=True)
     for suffix in SQLITE_COMPANIONS:
         source = old.with_name(old.name + suffix)
         if source.exists():
             shutil.move(source, target.with_name(target.name + suffix))
-    logger.warning("home_editor: moved the database of an older version out of the served folder %s to %s", old, target)
+    return f"the database {old.name} to {target}"
 
 
-def _move_old_media(old: Path, new: Path, data_dir: Path) -> None:
+def _move_old_media(old: Path, new: Path, data_dir: Path) -> str:
     if not old.is_dir():
-        return
+        return ""
     target = new if not _has_content(new) else _set_aside(data_dir) / "media"
     if target.exists():
         target.rmdir()  # an empty folder made earlier
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(old, target)
-    logger.warning("home_editor: moved the files of an older version out of the served folder %s to %s", old, target)
+    return f"the files in {old.name}/ to {target}"
 
 
 def _remove_spool_leftovers(spool_dir: Path) -> None:

@@ -27,10 +27,15 @@ from home_editor.store.async_store import AsyncLibraryStore
 from home_editor.store.library_store import Snapshot
 
 logger = logging.getLogger(__name__)
-# A reconcile checks each file a mirror names with the storage (a Blob HEAD each): at most this many per
-# reconcile, and per library per hour (per process). A new item whose original is missing costs one.
-LOOKUPS_PER_RECONCILE = 1000
-LOOKUPS_PER_LIBRARY_HOUR = 3000
+# A reconcile checks each file a mirror names with the storage (a Blob HEAD each). Names that are not there
+# (what a forged mirror claims) are capped tightly; files that exist (a real library being recovered: a
+# full mirror is at most ~1600 items of ≤ 5 files) loosely. Per reconcile, and per library per hour (per
+# process). A new item whose original is missing costs one lookup.
+MISSES_PER_RECONCILE = 1000
+MISSES_PER_LIBRARY_HOUR = 3000
+LOOKUPS_PER_RECONCILE = 10_000
+LOOKUPS_PER_LIBRARY_HOUR = 20_000
+HOUR_MS = 3_600_000
 KNOWN_LIBRARIES_LIMIT = 10_000
 Upload = tuple[str, bytes | Path]  # a file's name and its bytes, or a spool file holding them (removed once handled)
 
@@ -57,7 +62,8 @@ class LibraryService:
         self.settings = settings
         self._intakes: set[asyncio.Task[None]] = set()
         self._known_libraries: set[str] = set()
-        self.lookup_budget = LookupBudget(per_window=LOOKUPS_PER_LIBRARY_HOUR, window_ms=3_600_000, clock=now_ms)
+        self.lookup_budget = LookupBudget(per_window=LOOKUPS_PER_LIBRARY_HOUR, window_ms=HOUR_MS, clock=now_ms)
+        self.miss_budget = LookupBudget(per_window=MISSES_PER_LIBRARY_HOUR, window_ms=HOUR_MS, clock=now_ms)
 
     async def snapshot(self, library_id: str) -> Snapshot:
         """The library as the store has it."""
@@ -169,7 +175,10 @@ class LibraryService:
         if not plan.items and not plan.jobs:
             return
         items_by_id = {item.id: item for item in snapshot.items}
-        adopted_items, lookups = [], _Lookups(library_id, self.lookup_budget, LOOKUPS_PER_RECONCILE)
+        adopted_items = []
+        lookups = _Lookups(
+            library_id, self.lookup_budget, self.miss_budget, LOOKUPS_PER_RECONCILE, MISSES_PER_RECONCILE
+        )
         for checked, candidate in enumerate(plan.items):
             existing = await self._existing_files(library_id, candidate, lookups, known=candidate.id in items_by_id)
             if existing is None:
@@ -282,7 +291,9 @@ class LibraryService:
                 return None
             if url := await self.storage.locate(file_key(library_id, item.id, name)):
                 found[name] = url
-            elif name == item.original and not known:
+                continue
+            lookups.missed()
+            if name == item.original and not known:
                 break  # it could not be adopted anyway
         return found
 
@@ -315,17 +326,26 @@ def _accept_and_hash(data: bytes, settings: Settings) -> tuple[AcceptedImage, st
 
 @dataclasses.dataclass
 class _Lookups:
-    """One reconcile's storage lookups: its own cap, and the library's budget."""
+    """One reconcile's storage lookups against its own caps and the library's budgets: a lookup may start
+    only while a miss could still be afforded; a miss (a claimed file that is not there) spends both."""
 
     library_id: str
     budget: LookupBudget
+    miss_budget: LookupBudget
     left: int
+    misses_left: int
 
     def take(self) -> bool:
-        if self.left <= 0 or not self.budget.take(self.library_id):
+        if self.left <= 0 or self.misses_left <= 0 or not self.miss_budget.left(self.library_id):
+            return False
+        if not self.budget.take(self.library_id):
             return False
         self.left -= 1
         return True
+
+    def missed(self) -> None:
+        self.misses_left -= 1
+        self.miss_budget.take(self.library_id)
 
 
 def _remove_spooled(payloads: Sequence[bytes | Path]) -> None:

@@ -1,6 +1,6 @@
 """How much storage-lookup work a library's browser can cause: reconciling a mirror checks each file name
-it claims with the storage (one Blob HEAD each, billed), and a forged mirror can claim thousands. A budget
-per library per time window (per process) bounds that; each reconcile has its own cap as well."""
+it claims with the storage (one Blob HEAD each, billed), and a forged mirror can claim thousands. Budgets
+per library per time window (per process) bound that; each reconcile has its own caps as well."""
 
 from __future__ import annotations
 
@@ -18,8 +18,14 @@ class LookupBudget:
         self._clock = clock
         self._used: dict[str, tuple[int, int]] = {}  # library id → (window start ms, lookups used)
 
+    def left(self, library_id: str) -> int:
+        """How many the library may still spend in this window."""
+        now = self._clock()
+        start, used = self._used.get(library_id, (now, 0))
+        return self.per_window if now - start >= self.window_ms else max(0, self.per_window - used)
+
     def take(self, library_id: str) -> bool:
-        """Spend one lookup of the library's budget; False when none is left in this window."""
+        """Spend one of the library's budget; False when none is left in this window."""
         now = self._clock()
         start, used = self._used.get(library_id, (now, 0))
         if now - start >= self.window_ms:

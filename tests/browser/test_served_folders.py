@@ -1,7 +1,8 @@
 """Nothing server-only can be downloaded: the app runs with its default places (a user's data folder and
 Reflex's upload folder, both in a temporary folder), starts over an older version's database and files
 left in the upload folder (served at /_upload/), moves them out and says so, takes in a photo, and then
-every file it keeps that is not a public image answers 404 at every URL we can think of."""
+every file it keeps that is not a public image answers 404 at every URL we can think of. A photo with GPS
+and an orientation tag is served without its private metadata, and Chromium shows it upright."""
 
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ from home_editor.store.schema import create_engine
 from tests.browser.app_server import ROOT, AppServer
 from tests.browser.helpers import DROP, all_completed, local_storage, open_app, wait_for
 from tests.images import photo_bytes
+from tests.unit.test_private_metadata import assert_private_metadata_gone, private_photo
 
 pytestmark = pytest.mark.browser
 
 OLD_LIBRARY = new_library_id()
 OLD_ITEM = new_id()
-MIGRATION_LINE = "moved the database of an older version out of the served folder"
+MIGRATION_LINE = "moved an older version's data out of the served folder"
 PUBLIC_SUFFIXES = (".jpg", ".png", ".webp", ".avif", ".heic", ".glb")
 
 
@@ -96,6 +98,8 @@ def test_no_server_only_file_is_served_and_old_data_is_moved_out(
         assert httpx.get(f"{default_app.url}/_upload/{name}").status_code == 404
     log = default_app.log.read_text()
     assert log.count(MIGRATION_LINE) == 1, "the move of the old database is logged once"
+    (line,) = [line for line in log.splitlines() if MIGRATION_LINE in line]
+    assert f"the database home_editor.db to {default_app.data_dir / 'home_editor.db'}" in line
     database = default_app.data_dir / "home_editor.db"
     assert not (default_app.upload_dir / "home_editor.db").exists()
     with sqlite3.connect(database) as connection:  # the old library came along
@@ -124,3 +128,23 @@ def test_no_server_only_file_is_served_and_old_data_is_moved_out(
                     served.append(f"{url} -> {response.status_code}")
     assert served == []
     assert library_id not in default_app.log.read_text() and OLD_LIBRARY not in default_app.log.read_text()
+
+
+def test_a_dropped_photo_is_served_without_its_location_and_shows_upright(
+    default_app: AppServer, page: Page, tmp_path: Path
+) -> None:
+    photo = tmp_path / "holiday.jpg"
+    photo.write_bytes(private_photo("JPEG"))  # GPS, camera serial, XMP, a comment; orientation 6 (turn 90°)
+    open_app(page, default_app)
+    page.set_input_files(DROP, [photo])
+    link = page.locator("[data-testid=open-original]").first
+    link.wait_for(timeout=30_000)
+    url = link.get_attribute("href")
+    assert url and url.startswith(f"{default_app.url}/media/")
+    assert_private_metadata_gone(httpx.get(url).content)
+    shown = page.evaluate(
+        "async url => { const image = new Image(); image.src = url; await image.decode();"
+        " return [image.naturalWidth, image.naturalHeight]; }",
+        url,
+    )
+    assert shown == [40, 80], "Chromium shows the 80×40 photo turned upright"

@@ -1,5 +1,6 @@
 """A forged browser mirror cannot make the server send unbounded lookups to Vercel Blob (one billed HEAD
-per claimed file): each reconcile has a cap, each library a budget per hour; a real item still comes back.
+per claimed file): claimed files that are not there are capped per reconcile and per library per hour,
+while a real library's files (which are there) are all found, so a lost database is still refilled.
 Counted at the Blob stub over real HTTP."""
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ HOUR_MS = 3_600_000
 PER_RECONCILE, PER_HOUR = 40, 100
 
 
-def test_the_real_limits_keep_a_reconcile_within_the_hourly_budget() -> None:
-    assert 0 < library_service.LOOKUPS_PER_RECONCILE <= library_service.LOOKUPS_PER_LIBRARY_HOUR <= 10_000
+def test_the_real_limits_bound_misses_tightly_and_let_a_full_mirror_recover_at_once() -> None:
+    assert 0 < library_service.MISSES_PER_RECONCILE <= library_service.MISSES_PER_LIBRARY_HOUR <= 3000
+    full_mirror_files = 1600 * 5  # a mirror holds at most ~1600 items (400 k characters), each ≤ 5 files
+    assert full_mirror_files <= library_service.LOOKUPS_PER_RECONCILE <= library_service.LOOKUPS_PER_LIBRARY_HOUR
 
 
 def forged_mirror(count: int) -> list[Item]:
@@ -50,12 +53,12 @@ def lookups(blob: BlobStub) -> int:
 async def test_a_forged_mirror_of_thousands_of_items_costs_a_bounded_number_of_blob_lookups(
     blob: BlobStub, tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr(library_service, "LOOKUPS_PER_RECONCILE", PER_RECONCILE)
+    monkeypatch.setattr(library_service, "MISSES_PER_RECONCILE", PER_RECONCILE)
     settings = Settings(data_dir=tmp_path, blob_token=blob.token, blob_api_url=blob.api_url)
     services = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
     services.runner.notice_new_work = lambda library_id: None
     clock = [10 * HOUR_MS]
-    services.library.lookup_budget = LookupBudget(per_window=PER_HOUR, window_ms=HOUR_MS, clock=lambda: clock[0])
+    services.library.miss_budget = LookupBudget(per_window=PER_HOUR, window_ms=HOUR_MS, clock=lambda: clock[0])
     library = new_library_id()
     try:
         await services.library.ensure_library(library)
@@ -86,19 +89,25 @@ async def test_a_forged_mirror_of_thousands_of_items_costs_a_bounded_number_of_b
         await services.runner.shutdown()
 
 
-async def test_a_real_item_in_the_mirror_is_still_recovered(blob: BlobStub, tmp_path: Path) -> None:
+async def test_a_real_library_is_recovered_whole_even_beyond_the_cap_on_misses(
+    blob: BlobStub, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(library_service, "MISSES_PER_RECONCILE", 5)
     settings = Settings(data_dir=tmp_path, blob_token=blob.token, blob_api_url=blob.api_url)
     first = build_services(settings, db_url=f"sqlite:///{tmp_path / 'lost.db'}", public_base_url="http://app")
     first.runner.notice_new_work = lambda library_id: None
     library = new_library_id()
     await first.library.ensure_library(library)
-    real = await first.library.add_upload(library, "chair.jpg", photo_bytes())
+    real = [await first.library.add_upload(library, f"photo {n}.jpg", photo_bytes()) for n in range(12)]
     await first.runner.shutdown()
     fresh = build_services(settings, db_url=f"sqlite:///{tmp_path / 'new.db'}", public_base_url="http://app")
     fresh.runner.notice_new_work = lambda library_id: None
     try:
-        mirror = [dataclasses.replace(real, urls={}), *forged_mirror(50)]
+        mirror = [*(dataclasses.replace(item, urls={}) for item in real), *forged_mirror(50)]
+        before = lookups(blob)
         await fresh.library.open_library(library, mirror, [])
-        assert [item.id for item in (await fresh.library.snapshot(library)).items] == [real.id]
+        recovered = {item.id for item in (await fresh.library.snapshot(library)).items}
+        assert recovered == {item.id for item in real}  # 24 files found: more than the cap on misses
+        assert lookups(blob) - before == 2 * 12 + 5  # and only 5 forged names were looked up
     finally:
         await fresh.runner.shutdown()

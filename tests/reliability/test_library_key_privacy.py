@@ -7,17 +7,19 @@ request the server sends out (to Vercel Blob, over real HTTP to its stub), and n
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from pathlib import Path
 
 import pytest
+import reflex as rx
 
 from home_editor.core.models import Item, Job, JobStatus, JobType, new_id, new_library_id
 from home_editor.services import build_services
 from home_editor.settings import Settings
 from home_editor.state import services_access
+from home_editor.state.library_state import LibraryState
 from tests.images import photo_bytes
-from tests.reliability.test_security import drain, tab_of
 from tests.stubs.blob_stub import BlobStub
 from tests.stubs.server import Fault
 
@@ -27,6 +29,23 @@ def blob():
     stub = BlobStub().start()
     yield stub
     stub.stop()
+
+
+def tab_of(library_id: str) -> LibraryState:
+    """A tab's state whose browser holds `library_id`."""
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(LibraryState.get_full_name().split(".")[1:])
+    state._library_id = library_id
+    return state
+
+
+async def drain(call) -> None:
+    """Run an event handler to its end (a generator yields events; a coroutine returns them)."""
+    if inspect.isasyncgen(call):
+        async for _ in call:
+            pass
+    else:
+        await call
 
 
 def forged_items(count: int) -> list[Item]:

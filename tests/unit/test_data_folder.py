@@ -47,7 +47,7 @@ def test_an_old_database_and_its_files_are_moved_out_once_and_logged(
         assert (tmp_path / "data" / f"home_editor.db{suffix}").read_bytes() == f"old{suffix}".encode()
     assert (settings.media_dir / "folder" / "photo.jpg").read_bytes() == b"jpeg"
     assert (settings.data_dir.stat().st_mode & 0o077, settings.spool_dir.stat().st_mode & 0o077) == (0, 0)
-    assert caplog.text.count("moved the database of an older version") == 1
+    assert caplog.text.count("moved an older version's data out of the served folder") == 1
 
 
 def test_an_old_database_never_overwrites_the_current_one(tmp_path: Path) -> None:
