@@ -67,7 +67,12 @@ def blocking_calls_by_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
     "all stored and cut out; at most 2 at once; no database, image, file or process-start work on the event loop",
 )
 async def test_fifty_photos_in_one_drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings(media_dir=tmp_path / "media", execution_log=tmp_path / "journal.log", poll_seconds=0.5)
+    settings = Settings(
+        media_dir=tmp_path / "media",
+        execution_log=tmp_path / "journal.log",
+        poll_seconds=0.5,
+        cutout_method="classical",
+    )
     services = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
     library = new_library_id()
     await services.library.store.ensure_library(library, 0)
