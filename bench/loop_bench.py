@@ -21,7 +21,7 @@ async def loop_stalls_ms(photos: int = 50) -> list[float]:
     """Milliseconds each 10 ms probe sleep overslept, from the drop until the queue is idle."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        settings = Settings(media_dir=root / "media", execution_log=root / "journal.log")
+        settings = Settings(media_dir=root / "media", execution_log=root / "journal.log", cutout_method="classical")
         services = build_services(settings, db_url=f"sqlite:///{root / 'app.db'}", public_base_url="http://app")
         library = new_library_id()
         await services.library.store.ensure_library(library, 0)

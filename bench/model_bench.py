@@ -97,13 +97,9 @@ def app_figures(photo_count: int) -> dict[str, object]:
                 thread = threading.Thread(target=sample, daemon=True)
                 thread.start()
                 page.set_input_files(DROP, photos)
-                busy, both_running = [], 0
-                while True:
-                    running = page.locator("[data-testid=item-card][data-status=processing]").count()
-                    if running == 0 and busy and page.locator("[data-status=pending]").count() == 0:
-                        break
-                    if running >= 2:
-                        both_running += 1
+                busy: list[float] = []
+                while not all_completed(photo_count)(page):
+                    if page.locator("[data-testid=item-card][data-status=processing]").count() >= 2:
                         busy.extend(round_trips(page, 1))
                     else:
                         page.wait_for_timeout(100)

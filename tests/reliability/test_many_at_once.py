@@ -84,7 +84,12 @@ def blocking_calls_by_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
     " process start on the event loop (with a worker killed during the drop)",
 )
 async def test_fifty_photos_in_one_drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings(media_dir=tmp_path / "media", execution_log=tmp_path / "journal.log", poll_seconds=0.5)
+    settings = Settings(
+        media_dir=tmp_path / "media",
+        execution_log=tmp_path / "journal.log",
+        poll_seconds=0.5,
+        cutout_method="classical",
+    )
     settings = dataclasses.replace(settings, retry_base_seconds=0.05)
     services = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
     library = new_library_id()

@@ -31,7 +31,9 @@ from tests.stubs.trellis_stub import TrellisStub
 @pytest.fixture
 async def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     made = build_services(
-        Settings(media_dir=tmp_path / "media"), db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app"
+        Settings(media_dir=tmp_path / "media", cutout_method="classical"),
+        db_url=f"sqlite:///{tmp_path / 'app.db'}",
+        public_base_url="http://app",
     )
     made.runner.notice_new_work = lambda library_id: None  # keep the victim's job queued and untouched
     monkeypatch.setattr(services_access, "_services", made)
