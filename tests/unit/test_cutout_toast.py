@@ -7,15 +7,18 @@ import pytest
 from home_editor.core.cutout_notes import doubtful_note, kept_whole_note
 from home_editor.core.models import Item, JobStatus
 from home_editor.processing.local_processor import LOW_CONFIDENCE
-from home_editor.state.refresh import _news
+from home_editor.state.refresh import CUTOUT_TEXTS, _batch_toast, _news
+
+
+def _outcome(note: str, name: str = "chair.jpg") -> list[str]:
+    item = Item(id="i1", name=name, created_ms=1, updated_ms=2, cutout_status=JobStatus.COMPLETED, cutout_note=note)
+    cutout, model = _news(item, "processing/none", "completed/none")
+    assert cutout is not None and model is None
+    return cutout
 
 
 def _toast_text(note: str) -> str:
-    item = Item(
-        id="i1", name="chair.jpg", created_ms=1, updated_ms=2, cutout_status=JobStatus.COMPLETED, cutout_note=note
-    )
-    (toast,) = _news(item, "processing/none", "completed/none")
-    return str(toast)
+    return str(_batch_toast([_outcome(note)], CUTOUT_TEXTS))
 
 
 @pytest.mark.parametrize(
@@ -40,3 +43,11 @@ def test_a_doubtful_cutout_says_so() -> None:
 def test_a_clean_cutout_is_announced_as_removed() -> None:
     text = _toast_text("")
     assert '"success"' in text and "Background removed: “chair.jpg”." in text
+
+
+def test_a_batch_with_photos_kept_whole_counts_only_the_real_cutouts() -> None:
+    outcomes = [_outcome("", f"{index}.jpg") for index in range(3)]
+    outcomes += [_outcome(kept_whole_note("the model kept almost nothing"), "blank.jpg")]
+    text = str(_batch_toast(outcomes, CUTOUT_TEXTS))
+    assert '"warning"' in text and "Background removed from 3 of 4 photos; 1 kept whole or doubtful" in text
+    assert "Background removed from 4" not in text
