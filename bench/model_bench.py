@@ -73,6 +73,7 @@ def app_figures(photo_count: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         (work / "photos").mkdir()
+        (work / "app").mkdir()
         photos = _photos(work / "photos", photo_count, quality=90)
         app = AppServer(work / "app")
         app.start()
@@ -122,6 +123,7 @@ def model_figures(*, quick: bool = False) -> dict[str, object]:
     results: dict[str, object] = {"preparation_s": preparation_seconds()}
     model = str(fetch_model(Settings.from_env({}).model_dir))
     results |= asyncio.run(pool_figures(model, single_runs=3 if quick else 7, batch=6 if quick else 20))
+    print(json.dumps(results, default=str), flush=True)  # what is measured so far, should the app part fail
     results |= app_figures(4 if quick else 6)
     return results
 

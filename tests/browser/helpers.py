@@ -29,8 +29,9 @@ def statuses(page: Page) -> dict[str, str]:
     )
 
 
-def wait_for(page: Page, predicate, *, timeout: float = 30, what: str = "condition") -> None:
-    """Poll the page until `predicate(page)` is true; fail after `timeout` seconds."""
+def wait_for(page: Page, predicate, *, timeout: float = 90, what: str = "condition") -> None:
+    """Poll the page until `predicate(page)` is true (the timeout only bounds a failure: model cutouts take
+    a second or more each on a small shared machine, one inference at a time)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate(page):
