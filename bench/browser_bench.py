@@ -91,7 +91,7 @@ def lag_under_load(page: Page, app: AppServer, photos: list[Path]) -> dict[str, 
             break
         processing_seen = max(processing_seen, processing)
         busy.extend(round_trips(page, 1))
-    wait_for(page, all_completed(len(photos)), timeout=120, what="all cutouts")
+    wait_for(page, all_completed(len(photos)), timeout=900, what="all cutouts")
     return {"idle": idle, "busy": busy, "processing_seen": [processing_seen]}
 
 
@@ -141,7 +141,7 @@ def peak_memory(page: Page, app: AppServer, photos: list[Path]) -> dict[str, flo
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
     page.set_input_files(DROP, photos)
-    wait_for(page, all_completed(len(photos)), timeout=300, what="all cutouts")
+    wait_for(page, all_completed(len(photos)), timeout=900, what="all cutouts")
     stop.set()
     thread.join()
     return {
