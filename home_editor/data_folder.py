@@ -9,9 +9,10 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
+from home_editor.file_lock import exclusive_lock
 from home_editor.settings import DB_FILE_NAME, Settings
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def prepare_data_folder(settings: Settings, db_url: str, *, served: list[Path] |
     for what, path in (("database", database), ("media folder", settings.media_dir)):
         if path is not None and is_served(path, served):
             logger.error("home_editor: the %s %s is in a folder the web server serves; move it elsewhere", what, path)
-    with _locked(settings.data_dir / ".migration.lock"):
+    with exclusive_lock(settings.data_dir / ".migration.lock"):
         upload_folder, moved = served[0], []
         if database is not None and not is_served(database, served):
             moved.append(_move_old_database(upload_folder / DB_FILE_NAME, database, settings.data_dir))
@@ -104,19 +105,3 @@ def _has_content(path: Path) -> bool:
 def _set_aside(data_dir: Path) -> Path:
     """A folder for an old copy when the new place is already in use (nothing is overwritten)."""
     return data_dir / f"from-uploaded_files-{int(time.time())}"
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes (workers starting together); none where `fcntl` is missing."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX
-        yield
-        return
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

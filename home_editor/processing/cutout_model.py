@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import io
 import os
 import tempfile
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import numpy as np
 from PIL import Image
 
 from home_editor.core.cutout_notes import doubtful_note, kept_whole_note
+from home_editor.file_lock import exclusive_lock
 from home_editor.processing.base import Cutout
 from home_editor.processing.images import load_for_processing
 
@@ -59,15 +58,9 @@ def inference_threads() -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else max(1, os.cpu_count() or 1)
 
 
-@contextlib.contextmanager
-def one_inference_at_a_time() -> Iterator[None]:
+def one_inference_at_a_time() -> contextlib.AbstractContextManager[None]:
     """A lock across the worker processes (flock; released by the OS if a worker dies)."""
-    with LOCK_FILE.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive_lock(LOCK_FILE)
 
 
 @cache
