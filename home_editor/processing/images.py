@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import io
 import re
+import struct
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -145,27 +146,82 @@ def accept_upload(data: bytes, *, max_bytes: int, max_pixels: int, thumb_side: i
         The accepted image's facts, a ≤ 512 px WebP thumbnail, upright, and the original to store, with
         its private metadata (GPS, serial numbers, XMP, comments…) removed and its orientation kept.
     """
+    _check_size(data, max_bytes)
+    image = open_image(data, max_pixels=max_pixels)
+    _refuse_hidden_payload(data)
+    full_size = image.size  # before a JPEG's draft decode makes it smaller
+    _decode_fully(image, draft_side=_draft_side(thumb_side))
+    width, height = _upright_size(full_size, image)
+    original, extension = _stored_original(data, image)
+    return AcceptedImage(
+        extension=extension, width=width, height=height, thumbnail=_thumbnail(image, thumb_side), original=original
+    )
+
+
+def is_jpeg(data: bytes) -> bool:
+    """Whether the bytes start like a JPEG (the one format whose checks and thumbnail can run apart)."""
+    return data.startswith(b"\xff\xd8\xff")
+
+
+def check_jpeg_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> AcceptedImage:
+    """`accept_upload`'s checks of a JPEG that need no pixels (caps, hidden files, private metadata), so
+    they can run beside `thumbnail_of`, which decodes it: the upload is accepted only when both succeed.
+
+    Returns:
+        The accepted image's facts and original to store, with an empty thumbnail.
+    """
+    _check_size(data, max_bytes)
+    image = open_image(data, max_pixels=max_pixels)
+    if image.format != "JPEG":
+        raise BadInputError("the file is truncated or corrupt")
+    _refuse_hidden_payload(data)
+    width, height = _upright_size(image.size, image)
+    original, extension = _stored_original(data, image)  # a JPEG is rewritten from its bytes, never decoded
+    return AcceptedImage(extension=extension, width=width, height=height, thumbnail=b"", original=original)
+
+
+def thumbnail_of(data: bytes, max_pixels: int, thumb_side: int = THUMB_SIDE) -> bytes:
+    """An image's ≤ `thumb_side` px WebP thumbnail, upright (a full decode: a truncated file is refused).
+
+    Raises:
+        BadInputError: The image cannot be decoded (the reason is user-facing).
+    """
+    image = open_image(data, max_pixels=max_pixels)
+    _decode_fully(image, draft_side=_draft_side(thumb_side))
+    return _thumbnail(image, thumb_side)
+
+
+def _check_size(data: bytes, max_bytes: int) -> None:
     if not data:
         raise BadInputError("the file is empty")
     if len(data) > max_bytes:
         raise BadInputError(f"it is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB")
-    image = open_image(data, max_pixels=max_pixels)
-    _refuse_hidden_payload(data)
-    width, height = image.size
+
+
+def _draft_side(thumb_side: int) -> int:
     # JPEG DCT scaling down to ~90 % of the thumbnail side: a 12 MP photo decodes at 1/8 (500 px), not 1/4.
-    _decode_fully(image, draft_side=int(thumb_side * 0.9))
+    return int(thumb_side * 0.9)
+
+
+def _upright_size(size: tuple[int, int], image: Image.Image) -> tuple[int, int]:
     try:
-        original, extension = without_private_metadata(data, image)
+        turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    except (OSError, ValueError, SyntaxError, struct.error) as error:
+        raise BadInputError("the file is truncated or corrupt") from error
+    return (size[1], size[0]) if turned else size
+
+
+def _stored_original(data: bytes, image: Image.Image) -> tuple[bytes, str]:
+    try:
+        return without_private_metadata(data, image)
     except (ValueError, IndexError, OSError) as error:
         raise BadInputError("the file is truncated or corrupt") from error
+
+
+def _thumbnail(image: Image.Image, thumb_side: int) -> bytes:
     thumb = to_standard_mode(image)
     thumb.thumbnail((thumb_side, thumb_side))
-    thumb = ImageOps.exif_transpose(thumb)  # after thumbnail(): cheap on the small image
-    if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
-        width, height = height, width
-    return AcceptedImage(
-        extension=extension, width=width, height=height, thumbnail=encode_webp(thumb), original=original
-    )
+    return encode_webp(ImageOps.exif_transpose(thumb))  # after thumbnail(): cheap on the small image
 
 
 def load_for_processing(data: bytes, *, max_side: int, max_pixels: int) -> Image.Image:
