@@ -39,22 +39,30 @@ def _on_drop(upload_id: str) -> rx.event.EventSpec:
     )
 
 
+def _upload_props(upload_id: str) -> dict[str, Any]:
+    """What every way in (the drop zone, the camera button) shares: the size cap the browser checks first,
+    off while an upload runs, the streamed upload and the toast for refused files."""
+    return {
+        "id": upload_id,
+        "max_size": LibraryState.upload_limit_bytes,
+        "disabled": LibraryState.uploading,
+        "on_drop": _on_drop(upload_id),
+        "on_drop_rejected": _refused_toast,
+    }
+
+
 def _camera_button() -> rx.Component:
     """Opens the phone's (back) camera; shown on touch screens only. A browser without a camera opens its
     file picker instead."""
     button = rx.upload.root(
         rx.icon("camera", size=20),
         rx.text("Take photo"),
-        id=CAMERA_UPLOAD_ID,
         accept={"image/*": []},
         multiple=False,
         no_drag=True,
-        max_size=LibraryState.upload_limit_bytes,
-        disabled=LibraryState.uploading,
-        on_drop=_on_drop(CAMERA_UPLOAD_ID),
-        on_drop_rejected=_refused_toast,
         style=styles.CAMERA_BUTTON,
         custom_attrs={"data-testid": "camera-button", "aria-label": "Take photo"},
+        **_upload_props(CAMERA_UPLOAD_ID),
     )
     zone = button.children[0]
     file_input = zone.children[0]  # rx.upload.root renders <div {...root}><input type=file {...input}/>…</div>
@@ -84,15 +92,11 @@ def dropzone() -> rx.Component:
                 align="center",
                 spacing="1",
             ),
-            id=UPLOAD_ID,
             accept=PHOTO_TYPES,
             multiple=True,
-            max_size=LibraryState.upload_limit_bytes,
-            disabled=LibraryState.uploading,
-            on_drop=_on_drop(UPLOAD_ID),
-            on_drop_rejected=_refused_toast,
             style=styles.DROPZONE,
             custom_attrs={"data-testid": "dropzone"},
+            **_upload_props(UPLOAD_ID),
         ),
         _camera_button(),
         rx.cond(
