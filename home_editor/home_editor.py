@@ -1,5 +1,6 @@
 """The Reflex app: one page, the /media route for local files, and the runner's start-up sweep."""
 
+import asyncio
 import gc
 import logging
 
@@ -21,7 +22,10 @@ async def resume_work() -> None:
     gc.collect()
     gc.freeze()
     try:
-        get_services().runner.start_janitor()
+        # Built on a thread: it opens the database, prepares the data folder and starts the processing
+        # workers, none of which may hold up the event loop (tabs reconnecting after a restart wait on it).
+        services = await asyncio.to_thread(get_services)
+        services.runner.start_janitor()
     except ConfigError as error:
         logger.error("home_editor configuration problem: %s", error)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import reflex as rx
 
@@ -11,6 +12,7 @@ from home_editor.services import Services, build_services
 from home_editor.settings import db_url_from, settings_from_environment
 
 _services: Services | None = None
+_building = threading.Lock()
 
 
 def get_services() -> Services:
@@ -18,9 +20,11 @@ def get_services() -> Services:
     prepares the private data folder (and moves an older version's data out of the served folder)."""
     global _services
     if _services is None:
-        config = rx.config.get_config()
-        settings = settings_from_environment()
-        db_url = config.db_url or db_url_from(os.environ)
-        prepare_data_folder(settings, db_url)
-        _services = build_services(settings, db_url=db_url, public_base_url=config.api_url)
+        with _building:  # the start-up builds them on a thread; a request meanwhile waits for that build
+            if _services is None:
+                config = rx.config.get_config()
+                settings = settings_from_environment()
+                db_url = config.db_url or db_url_from(os.environ)
+                prepare_data_folder(settings, db_url)
+                _services = build_services(settings, db_url=db_url, public_base_url=config.api_url)
     return _services

@@ -1,0 +1,33 @@
+"""The app's start-up builds its services (database, data folder, processing workers) off the event loop:
+tabs reconnecting after a restart are served by that loop meanwhile."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from home_editor import home_editor as app_module
+from home_editor.state import services_access
+
+
+async def test_services_are_built_off_the_event_loop(tmp_path: Path, monkeypatch) -> None:
+    built_on: list[int] = []
+    real_build = services_access.build_services
+
+    def recorded(*args, **kwargs):
+        built_on.append(threading.get_ident())
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setenv("HOME_EDITOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME_EDITOR_MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("HOME_EDITOR_DB_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("HOME_EDITOR_CUTOUT_METHOD", "classical")
+    monkeypatch.setattr(services_access, "build_services", recorded)
+    monkeypatch.setattr(services_access, "_services", None)
+    try:
+        await app_module.resume_work()
+        assert built_on and threading.get_ident() not in built_on
+        assert services_access._services is not None  # and the janitor of those services was started
+    finally:
+        if services_access._services is not None:
+            await services_access._services.runner.shutdown()
