@@ -50,7 +50,8 @@ class ChangeHub:
         waiters.add(event)
         try:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can swallow a cancel (see Runner)
+                    await event.wait()
         finally:
             waiters.discard(event)
             if not waiters and self._waiters.get(library_id) is waiters:

@@ -215,8 +215,11 @@ class Runner:
             if self._poll_only:
                 await asyncio.sleep(timeout)
                 continue
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that arrives as the wake comes, and
+            # the drain would outlive `shutdown()`, which would then wait for it forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await wake.wait()
 
     async def tick(self, library_id: str) -> list[Job]:
         """One step of the library's queue (the drain loop calls it; tests step the runner with it):

@@ -428,3 +428,26 @@ async def test_a_shut_down_runner_starts_no_new_drain(env) -> None:
     runner.wake(library)
     assert [task for task in asyncio.all_tasks() if task.get_name().startswith("drain-")] == []
     assert runner.running_count() == 0
+
+
+async def test_shutdown_ends_a_drain_that_is_woken_as_it_is_cancelled(env) -> None:
+    """A job ending wakes its library's drain; a shutdown cancelling that drain in the same instant must
+    still end it (asyncio.wait_for on Python 3.11 swallowed such a cancel, and shutdown waited forever)."""
+    store, executor, _, make, _ = env
+    runner = make()
+    library = new_library_id()
+    executor.gate.clear()
+    await queue(store, library, 1)
+    runner.wake(library)
+    await until_started(executor, 1)
+    await until_parked(runner, library)
+    runner.wake(library)  # the wake and the cancel below land in one turn of the loop
+    async with asyncio.timeout(30):  # bounds the failure only
+        await runner.shutdown()
+    assert [task for task in asyncio.all_tasks() if task.get_name().startswith("drain-")] == []
+
+
+async def until_parked(runner: Runner, library: str) -> None:
+    """Until the library's drain waits for its next wake (a turn of the loop at a time, no clock)."""
+    while not runner._wakes[library]._waiters:
+        await asyncio.sleep(0)
