@@ -34,6 +34,19 @@ def rows_for(r: dict) -> list[Row]:
         ("8 Trellis status calls, conc. 2", f"{trellis['per_minute']:.0f}/min ({trellis['calls']} in {trellis['window_s']:.0f} s), one process", "≤ 30/min per process (each worker has its own budget until it is shared across workers)", _verdict(trellis["per_minute"] <= 30)),
         ("9 snapshots/s while claiming", f"{deferred['snapshots_per_s']:.0f}/s, p95 {deferred['snapshot_p95_ms']:.0f} ms, runner {deferred['claims_per_s']:.0f} jobs/s · write-locked reads: {locked['snapshots_per_s']:.0f}/s, p95 {locked['snapshot_p95_ms']:.0f} ms, runner {locked['claims_per_s']:.0f} jobs/s", "report", "—"),
         *_model_rows(r.get("model")),
+        *_hop_rows(r.get("hops")),
+    ]  # fmt: skip
+
+
+def _hop_rows(h: dict | None) -> list[Row]:
+    """Thread hand-offs on the hot paths and the host's cost of one (bench/hops_bench.py)."""
+    if not h:
+        return []
+    idle, hot = h["idle_wakeup_ms"]["after_idle"], h["idle_wakeup_ms"]["hot"]
+    return [
+        ("14a hand-offs, enqueue→start", f"{h['enqueue_to_start']} (loop → thread → loop)", "report", "—"),
+        ("14b hand-offs, drop→thumbnail", f"{h['drop_to_thumbnail']} on the server, spool → card snapshot", "report", "—"),
+        ("14c host: one hand-off", f"after 0.3 s idle p50 {idle['p50']:.2f} ms · p95 {idle['p95']:.2f} ms · hot p50 {hot['p50']:.2f} ms", "context", "—"),
     ]  # fmt: skip
 
 
@@ -110,7 +123,9 @@ def write_markdown(path: Path, results: dict, rows: list[Row]) -> None:
         "10a, one 12 MP photo at a time",
         "through the app's processing pool (the model loaded), 10b, twenty at two at a time, 10c/10d, six 12 MP",
         "photos dropped in the real app, round trips taken only while two cutouts run, memory of the whole",
-        "process tree; 10e, a first start's fetch into an empty folder.",
+        "process tree; 10e, a first start's fetch into an empty folder; 14, `bench/hops_bench.py`: every",
+        "hand-off from the event loop to a thread begun during one operation (median of rounds), and the",
+        "round trip of `asyncio.to_thread(int)` right after another and after 0.3 s idle (what one costs here).",
         "",
     ]
     path.write_text("\n".join(lines))

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bench.browser_bench import run_browser_metrics
+from bench.hops_bench import hop_figures
 from bench.loop_bench import loop_stalls_ms
 from bench.model_bench import model_figures
 from bench.processing_bench import processing_times
@@ -45,6 +46,8 @@ def main() -> None:
     results["processing_s"] = {
         name: summary(values) for name, values in processing_times(3 if args.quick else 10).items()
     }
+    print("thread hand-offs…", flush=True)
+    results["hops"] = asyncio.run(hop_figures())
     print("event loop…", flush=True)
     results["loop_stall_ms"] = summary(asyncio.run(loop_stalls_ms(20 if args.quick else 50)))
     print("browser…", flush=True)

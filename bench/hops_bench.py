@@ -1,0 +1,129 @@
+"""Metric 12: thread hand-offs on the hot paths, and what one costs on this host.
+
+Every hand-off from the event loop to a thread (the database, file writes, image work) and back wakes a
+thread; on a host whose cores go idle between requests, that wake-up costs milliseconds, so a path's
+latency depends on how many hand-offs it makes as much as on its work. This counts them (every
+`run_in_executor`, which `asyncio.to_thread` uses too, while one operation runs) and measures the host's
+idle wake-up cost, so figures from different hosts can be compared.
+
+python -m bench.hops_bench     # these figures alone
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from bench.images import product_photo
+from bench.queue_bench import _enqueue, _setup
+from bench.stats import summary
+from home_editor.core.models import new_library_id
+from home_editor.services import build_services
+from home_editor.settings import Settings
+
+
+class HandOffs:
+    """Counts the running loop's hand-offs to threads while `counting()` is open."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._on = False
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        real = loop.run_in_executor
+
+        def counted(executor, function, *args):
+            if self._on:
+                self.count += 1
+            return real(executor, function, *args)
+
+        loop.run_in_executor = counted  # type: ignore[method-assign]
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[None]:
+        self.count, self._on = 0, True
+        try:
+            yield
+        finally:
+            self._on = False
+
+
+async def idle_wakeup_ms(samples: int = 40, idle_seconds: float = 0.3) -> dict[str, dict[str, float]]:
+    """One `asyncio.to_thread(noop)` round trip right after another (hot) and after `idle_seconds` idle."""
+    hot, idle = [], []
+    for _ in range(samples):
+        await asyncio.sleep(idle_seconds)
+        started = time.perf_counter()
+        await asyncio.to_thread(int)
+        idle.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        await asyncio.to_thread(int)
+        hot.append((time.perf_counter() - started) * 1000)
+    return {"hot": summary(hot), "after_idle": summary(idle)}
+
+
+async def enqueue_to_start_hops(rounds: int = 5) -> int:
+    """Hand-offs begun from queuing a job (a free slot waiting) until its executor starts (median of
+    rounds); the drain's own bookkeeping begun meanwhile counts too."""
+    counter = HandOffs()
+    counter.install()
+    counts = []
+    with tempfile.TemporaryDirectory() as folder:
+        store, runner, executor, library = await _setup(Path(folder))
+        for _ in range(rounds):
+            with counter.counting():
+                job = await _enqueue(store, library)
+                runner.notice_new_work(library)
+                await executor.events.setdefault(job.id, asyncio.Event()).wait()
+            counts.append(counter.count)
+            await runner.until_idle(library)
+        await runner.shutdown()
+    return int(statistics.median(counts))
+
+
+async def drop_to_thumbnail_hops(rounds: int = 3) -> int:
+    """Hand-offs on the server from a received photo (in the spool) until its card's snapshot is read:
+    intake (read, checks, thumbnail, hash), storing both files, adding the item, the snapshot."""
+    counter = HandOffs()
+    counter.install()
+    counts = []
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        settings = Settings(media_dir=work / "media", data_dir=work / "data", cutout_method="classical")
+        services = build_services(settings, db_url=f"sqlite:///{work / 'app.db'}", public_base_url="http://bench")
+        services.runner.notice_new_work = lambda library_id: None  # the cutout's start is the other path
+        library = new_library_id()
+        await services.library.ensure_library(library)
+        photo = product_photo(4000, 3000)
+        try:
+            for index in range(rounds):
+                spooled = work / f"drop-{index}"
+                spooled.write_bytes(photo)
+                with counter.counting():
+                    results = services.library.intake(library, [("chair.jpg", spooled)])
+                    result = await results.get()
+                    await services.library.snapshot(library)
+                assert result is not None and result.item is not None, result
+                counts.append(counter.count)
+        finally:
+            await services.runner.shutdown()
+    return int(statistics.median(counts))
+
+
+async def hop_figures() -> dict[str, object]:
+    return {
+        "idle_wakeup_ms": await idle_wakeup_ms(),
+        "enqueue_to_start": await enqueue_to_start_hops(),
+        "drop_to_thumbnail": await drop_to_thumbnail_hops(),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(hop_figures()), indent=2))
