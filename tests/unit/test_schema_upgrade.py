@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from home_editor.settings import db_url_from
 from home_editor.store.schema import create_engine
 
 
@@ -30,3 +31,17 @@ def test_a_plain_postgresql_url_uses_psycopg_3(postgres_url: str) -> None:
     engine = create_engine(plain)
     assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
     engine.dispose()
+
+
+def test_the_url_setting_with_a_plain_postgresql_url_works_for_the_app_and_for_reflex(postgres_url: str) -> None:
+    from reflex.model import get_engine
+
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    url = db_url_from({"HOME_EDITOR_DB_URL": plain})
+    assert url == postgres_url  # psycopg 3, the driver the app ships with
+    reflex_engine = get_engine(url)  # what Reflex's health check connects with (rxconfig's db_url)
+    with reflex_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1
+    reflex_engine.dispose()
+    assert db_url_from({"HOME_EDITOR_DB_URL": "postgres://u@h/d"}) == "postgresql+psycopg://u@h/d"
+    assert db_url_from({"HOME_EDITOR_DB_URL": "sqlite:///x.db"}) == "sqlite:///x.db"
