@@ -131,6 +131,23 @@ def test_two_tabs_adopting_the_same_mirror_record_at_once_both_succeed_and_the_n
     assert [j.id for j in snapshot.jobs] == [recovered_job.id]
 
 
+def test_two_tabs_adopting_the_same_records_in_opposite_orders_never_deadlock(engines) -> None:
+    """Each tab's mirror lists the records in its own order; the first has written (and locked) its first
+    record when the second starts with the other one. Written in any order, each would wait for the
+    other's lock and Postgres would abort one; in id order, the second waits and both succeed."""
+    first, second, watcher = engines(), engines(), engines()
+    library = new_library_id()
+    LibraryStore(watcher).ensure_library(library, NOW)
+    records = [item(created_ms=NOW, updated_ms=NOW) for _ in range(2)]
+    overlap = Overlap(first, "INSERT INTO he_items", watcher)
+    overlap.run(
+        lambda: LibraryStore(first).upsert_from_mirror(library, records, []),
+        lambda: LibraryStore(second).upsert_from_mirror(library, records[::-1], []),
+    )
+    assert overlap.second_waited
+    assert sorted(i.id for i in LibraryStore(watcher).snapshot(library).items) == sorted(r.id for r in records)
+
+
 @pytest.mark.parametrize("library_row", ["present", "missing"])
 def test_claimers_with_different_clocks_never_exceed_the_librarys_limit(
     engines, postgres_url: str, library_row: str
