@@ -72,7 +72,7 @@ def test_claims_stop_at_the_concurrency_limit_oldest_first(store: LibraryStore) 
     assert store.item(library, jobs[0].item_id).cutout_status is JobStatus.PROCESSING
 
 
-@pytest.mark.reliability("F3 many claimers at once", "eight racing workers never share a job")
+@pytest.mark.reliability("F3 many claimers at once", "eight racing workers never share a job (SQLite and Postgres)")
 def test_concurrent_claimers_on_separate_connections_never_exceed_the_limit_or_share_a_job(
     db_url: str, open_store: Callable[[], LibraryStore]
 ) -> None:
@@ -227,7 +227,9 @@ def test_cancel_retry_and_delete(store: LibraryStore) -> None:
     assert store.job(queued.id).status is JobStatus.CANCELLED
 
 
-@pytest.mark.reliability("S library isolation in the store", "cross-library reads and writes are refused")
+@pytest.mark.reliability(
+    "S library isolation in the store", "cross-library reads and writes are refused (SQLite and Postgres)"
+)
 def test_one_library_cannot_touch_another_librarys_items(store: LibraryStore) -> None:
     mine, theirs = new_library_id(), new_library_id()
     [their_job] = add(store, theirs)

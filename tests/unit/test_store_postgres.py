@@ -101,6 +101,7 @@ def count(engine: sa.Engine, table: str) -> int:
         return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
 
 
+@pytest.mark.reliability("F3 two workers create one library, Postgres", "overlapping creations both succeed; one row")
 def test_two_workers_creating_the_same_library_at_once_both_succeed_with_one_row(engines) -> None:
     first, second, watcher = engines(), engines(), engines()
     library = new_library_id()
@@ -148,6 +149,10 @@ def test_two_tabs_adopting_the_same_records_in_opposite_orders_never_deadlock(en
     assert sorted(i.id for i in LibraryStore(watcher).snapshot(library).items) == sorted(r.id for r in records)
 
 
+@pytest.mark.reliability(
+    "F3 claimers with skewed clocks, Postgres",
+    "two claimers picking different jobs never exceed the library's limit (also with no library row)",
+)
 @pytest.mark.parametrize("library_row", ["present", "missing"])
 def test_claimers_with_different_clocks_never_exceed_the_librarys_limit(
     engines, postgres_url: str, library_row: str
@@ -180,6 +185,7 @@ def test_claimers_with_different_clocks_never_exceed_the_librarys_limit(
     assert count(watcher, "he_libraries") == 1
 
 
+@pytest.mark.reliability("F3 claims in many libraries, Postgres", "a claim never waits for another library's claim")
 def test_a_claim_never_waits_for_another_librarys_claim(engines) -> None:
     """While a claim holds library A (its transaction open), a claim in B goes through; one in A waits
     (here: fails at once with a lock timeout of 5 s instead of waiting)."""
