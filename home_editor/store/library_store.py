@@ -23,7 +23,7 @@ _TERMINAL = [JobStatus.COMPLETED.value, JobStatus.FAILED.value, JobStatus.CANCEL
 
 @dataclasses.dataclass(frozen=True)
 class Snapshot:
-    """A library's live items (newest first) and all its jobs."""
+    """A library's live items (newest first) and all its jobs (oldest first)."""
 
     items: list[Item]
     jobs: list[Job]
@@ -48,7 +48,9 @@ class LibraryStore:
                 .order_by(items.c.created_ms.desc(), items.c.id)
             ).mappings()
             found_items = [item_from_row(row) for row in item_rows]
-            job_rows = conn.execute(sa.select(jobs).where(jobs.c.library_id == library_id)).mappings()
+            job_rows = conn.execute(
+                sa.select(jobs).where(jobs.c.library_id == library_id).order_by(jobs.c.created_ms, jobs.c.id)
+            ).mappings()
             return Snapshot(items=found_items, jobs=[job_from_row(row) for row in job_rows])
 
     def deleted_item_ids(self, library_id: str) -> set[str]:
@@ -153,12 +155,13 @@ class LibraryStore:
         """Atomically claim the library's best due pending jobs (one per token) while fewer than
         `concurrency` run, in one transaction. Jobs the caller `still_running` are not claimed again.
 
-        The library row is locked first (FOR UPDATE on Postgres; SQLite write transactions are IMMEDIATE),
-        so concurrent claimers of one library are serialised and the running count cannot be exceeded.
+        Claimers of one library are serialised, so the running count cannot be exceeded: on Postgres by a
+        lock on the library's row (FOR UPDATE; created first if the library has jobs but no row), which
+        never holds up claims in other libraries; SQLite write transactions are IMMEDIATE (one writer).
         """
         claims: list[Job] = []
         with self._writer.begin() as conn:
-            conn.execute(sa.select(libraries.c.id).where(libraries.c.id == library_id).with_for_update())
+            self._lock_library(conn, library_id, now_ms)
             active = [
                 job_from_row(row)
                 for row in conn.execute(
@@ -274,7 +277,7 @@ class LibraryStore:
                 query = query.where(jobs.c.library_id == library_id)
             if keep:
                 query = query.where(jobs.c.id.not_in(list(keep)))
-            for row in conn.execute(query).mappings().all():
+            for row in conn.execute(query.order_by(jobs.c.id)).mappings().all():
                 job = job_from_row(row)
                 back = scheduler.recovered(job, now_ms=now_ms, max_attempts=max_attempts)
                 if self._compare_and_set(conn, job, back):
@@ -379,13 +382,22 @@ class LibraryStore:
 
     def upsert_from_mirror(self, library_id: str, new_items: Sequence[Item], new_jobs: Sequence[Job]) -> None:
         """Write verified mirror records; a row changed meanwhile (newer `updated_ms`) is left alone."""
-        with self._writer.begin() as conn:
-            for item in new_items:
+        with self._writer.begin() as conn:  # rows in id order: two writers lock them in the same order
+            for item in sorted(new_items, key=lambda record: record.id):
                 self._upsert(conn, items, library_id, item_values(item))
-            for job in new_jobs:
+            for job in sorted(new_jobs, key=lambda record: record.id):
                 self._upsert(conn, jobs, library_id, job_values(job))
 
     # ---- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _lock_library(conn: sa.Connection, library_id: str, now_ms: int) -> None:
+        """Hold the library's row until the transaction ends (a no-op lock on SQLite)."""
+        lock = sa.select(libraries.c.id).where(libraries.c.id == library_id).with_for_update()
+        if conn.execute(lock).first() is None:
+            insert = insert_for(conn, libraries).values(id=library_id, created_ms=now_ms)
+            conn.execute(insert.on_conflict_do_nothing(index_elements=[libraries.c.id]))
+            conn.execute(lock)
 
     @staticmethod
     def _upsert(conn: sa.Connection, table: sa.Table, library_id: str, values: dict) -> None:

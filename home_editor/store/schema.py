@@ -71,7 +71,11 @@ SUPPORTED_DATABASES = ("sqlite", "postgresql")  # both have INSERT … ON CONFLI
 
 
 def create_engine(url: str) -> sa.Engine:
-    """An engine for `url` with the tables created.
+    """An engine for `url` with the tables created (and older tables brought up to date).
+
+    A plain `postgresql://` (or `postgres://`) URL uses psycopg 3. Creating and upgrading the tables is one
+    transaction; on Postgres it first takes an advisory lock, so processes starting at once (web and job
+    workers) never race each other's CREATE TABLE or ALTER TABLE.
 
     On SQLite, transactions of the engine returned by `for_writes` start with BEGIN IMMEDIATE (they
     take the write lock at once, so a read-then-write claim can never interleave with another
@@ -79,19 +83,26 @@ def create_engine(url: str) -> sa.Engine:
     holds one up. A busy timeout makes writers wait for each other instead of failing.
     """
     kwargs: dict[str, Any] = {}
-    is_sqlite = url.startswith("sqlite")
+    parsed = sa.engine.make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    is_sqlite = parsed.drivername.startswith("sqlite")
     if is_sqlite:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        database = sa.engine.make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, **kwargs)
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    elif parsed.drivername.startswith("postgresql"):
+        kwargs["pool_pre_ping"] = True  # a restarted database server costs no failed job
+    engine = sa.create_engine(parsed, **kwargs)
     if engine.dialect.name not in SUPPORTED_DATABASES:
         raise ConfigError(f"HOME_EDITOR_DB_URL must name a SQLite or Postgres database, not {engine.dialect.name!r}")
     if is_sqlite:
         _make_sqlite_writes_immediate(engine)
-    metadata.create_all(for_writes(engine))
-    _add_missing_columns(for_writes(engine))
+    with for_writes(engine).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('home_editor.schema'))"))
+        metadata.create_all(conn)
+        _add_missing_columns(conn)
     return engine
 
 
@@ -106,22 +117,28 @@ def for_writes(engine: sa.Engine) -> sa.Engine:
     return engine.execution_options(**{WRITE_LOCK: True})
 
 
-def _add_missing_columns(engine: sa.Engine) -> None:
+def _add_missing_columns(conn: sa.Connection) -> None:
     """Bring an older database up to date: add columns this version has and the tables lack (every
     column has a default, so existing rows stay valid). Dropping or changing columns is never done."""
-    with engine.begin() as conn:
-        inspector = sa.inspect(conn)
-        for table in metadata.sorted_tables:
-            present = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                default = column.default.arg if column.default is not None else ""
-                literal = repr(default) if isinstance(default, str) else str(default)
-                conn.exec_driver_sql(
-                    f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind} NOT NULL DEFAULT {literal}'
-                )
+    inspector = sa.inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=conn.dialect)
+            literal = _default_literal(column)
+            conn.exec_driver_sql(
+                f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind} NOT NULL DEFAULT {literal}'
+            )
+
+
+def _default_literal(column: sa.Column) -> str:
+    """The SQL literal an added column gets in existing rows: its default, else the empty value of its
+    type (0 or ''; Postgres, unlike SQLite, refuses '' for a number)."""
+    empty = 0 if isinstance(column.type, sa.Integer) else ""
+    default = column.default.arg if column.default is not None else empty
+    return repr(default) if isinstance(default, str) else str(default)
 
 
 def _make_sqlite_writes_immediate(engine: sa.Engine) -> None:

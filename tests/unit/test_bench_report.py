@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from bench.report import measured_on, rows_for
+from bench.report import _claim_rows, measured_on, rows_for
 from bench.stats import source
 
 
@@ -48,3 +48,23 @@ def test_the_trellis_budget_row_says_it_is_per_process() -> None:
     }  # fmt: skip
     [row] = [row for row in rows_for(results) if "Trellis" in row[0]]
     assert "per process" in row[2] and "until it is shared across workers" in row[2]
+
+
+def test_the_claim_rows_compare_both_databases_and_judge_the_library_limit() -> None:
+    def round_(p95: float, failed: int = 0) -> dict:
+        return {"p50": 1.0, "p95": p95, "claims_per_s": 50.0, "failed": failed, "errors": ["database is locked"]}
+
+    def claims(peak: int) -> dict:
+        rounds = {"one": round_(2.0), "many": round_(3.0), "same": round_(9.0, failed=4)}
+        return {
+            "sqlite": rounds, "postgres": rounds | {"many": round_(7.0)}, "postgres_skip_locked": {"many": round_(8.0)},
+            "peak_running_one_library": {"library_lock": peak, "skip_locked": 9}, "threads": 8, "libraries": 64,
+        }  # fmt: skip
+
+    rows = {row[0]: row for row in _claim_rows(claims(2))}
+    assert "Postgres p50 1.0 · p95 7.0 ms" in rows["11b claims, 8 threads × 64 libraries"][1]
+    assert "SQLite: 4 calls failed (database is locked)" in rows["11c claims, 8 threads × 1 library"][1]
+    limit = rows["11d Postgres: library lock vs SKIP LOCKED"]
+    assert "at most 2 vs 9 running (limit 2)" in limit[1] and limit[3] == "met"
+    assert _claim_rows(claims(3))[-1][3] == "MISSED"
+    assert _claim_rows(None) == []

@@ -1,5 +1,5 @@
-"""The SQL store on a real SQLite file: atomic claims under contention, compare-and-set settling,
-lease recovery, cleanup, user actions and library isolation.
+"""The SQL store, one contract on two real databases (a SQLite file and a Postgres server): atomic claims
+under contention, compare-and-set settling, lease recovery, cleanup, user actions and library isolation.
 """
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +24,28 @@ NOW = 1_000_000
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'test.db'}"
+def open_store(db_url: str) -> Iterator[Callable[[], LibraryStore]]:
+    """Opens stores on the test's database, each with its own engine (as separate workers have)."""
+    engines: list[sa.Engine] = []
+
+    def make() -> LibraryStore:
+        engines.append(create_engine(db_url))
+        return LibraryStore(engines[-1])
+
+    yield make
+    for engine in engines:
+        engine.dispose()
 
 
 @pytest.fixture
-def store(db_url: str) -> LibraryStore:
-    return LibraryStore(create_engine(db_url))
+def store(open_store: Callable[[], LibraryStore]) -> LibraryStore:
+    return open_store()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """For the tests of SQLite's own locking."""
+    return f"sqlite:///{tmp_path / 'test.db'}"
 
 
 def add(store: LibraryStore, library_id: str, count: int = 1, **job_changes: object) -> list:
@@ -57,17 +72,17 @@ def test_claims_stop_at_the_concurrency_limit_oldest_first(store: LibraryStore) 
     assert store.item(library, jobs[0].item_id).cutout_status is JobStatus.PROCESSING
 
 
-@pytest.mark.reliability("F3 many claimers at once", "eight racing workers never share a job")
+@pytest.mark.reliability("F3 many claimers at once", "eight racing workers never share a job (SQLite and Postgres)")
 def test_concurrent_claimers_on_separate_connections_never_exceed_the_limit_or_share_a_job(
-    db_url: str, tmp_path: Path
+    db_url: str, open_store: Callable[[], LibraryStore]
 ) -> None:
     """Eight claimers (separate engines, as separate workers would have) race for 20 jobs; each holds its
     job while it claims the next, so claims keep meeting the limit. A trigger in the database records
     the most jobs ever processing at once, whichever connection wrote."""
     library = new_library_id()
-    setup = LibraryStore(create_engine(db_url))
+    setup = open_store()
     add(setup, library, 20)
-    record_peak_processing(str(tmp_path / "test.db"))
+    record_peak_processing(db_url)
     claimed: list[str] = []
     refused = 0
     lock = threading.Lock()
@@ -75,7 +90,7 @@ def test_concurrent_claimers_on_separate_connections_never_exceed_the_limit_or_s
 
     def worker(index: int) -> None:
         nonlocal refused
-        store = LibraryStore(create_engine(db_url))
+        store = stores[index]
         barrier.wait()
         held = None
         for attempt in range(40):
@@ -89,6 +104,7 @@ def test_concurrent_claimers_on_separate_connections_never_exceed_the_limit_or_s
         if held is not None:
             store.complete(held.id, held.lease_token, now_ms=NOW + 1)
 
+    stores = [open_store() for _ in range(8)]
     threads = [threading.Thread(target=worker, args=(index,)) for index in range(8)]
     for thread in threads:
         thread.start()
@@ -96,15 +112,15 @@ def test_concurrent_claimers_on_separate_connections_never_exceed_the_limit_or_s
         thread.join()
     assert len(claimed) == len(set(claimed)) == 20
     assert refused > 0  # the limit was met
-    assert peak_processing(str(tmp_path / "test.db")) == 2  # and never exceeded
+    assert peak_processing(db_url) == 2  # and never exceeded
     assert [j.status for j in setup.snapshot(library).jobs] == [JobStatus.COMPLETED] * 20
 
 
-def test_at_most_two_processing_at_any_moment_under_contention(db_url: str) -> None:
+def test_at_most_two_processing_at_any_moment_under_contention(open_store: Callable[[], LibraryStore]) -> None:
     library = new_library_id()
-    setup = LibraryStore(create_engine(db_url))
+    setup = open_store()
     add(setup, library, 10)
-    stores = [LibraryStore(create_engine(db_url)) for _ in range(4)]
+    stores = [open_store() for _ in range(4)]
     barrier = threading.Barrier(4)
     results: list = []
 
@@ -211,7 +227,9 @@ def test_cancel_retry_and_delete(store: LibraryStore) -> None:
     assert store.job(queued.id).status is JobStatus.CANCELLED
 
 
-@pytest.mark.reliability("S library isolation in the store", "cross-library reads and writes are refused")
+@pytest.mark.reliability(
+    "S library isolation in the store", "cross-library reads and writes are refused (SQLite and Postgres)"
+)
 def test_one_library_cannot_touch_another_librarys_items(store: LibraryStore) -> None:
     mine, theirs = new_library_id(), new_library_id()
     [their_job] = add(store, theirs)
@@ -263,10 +281,10 @@ def test_a_model_needs_the_cutout_and_one_active_model_job_at_most(store: Librar
     assert store.item(library, done.id).model_status is JobStatus.PENDING
 
 
-def test_a_snapshot_reads_while_another_connection_holds_the_write_lock(db_url: str, tmp_path: Path) -> None:
+def test_a_snapshot_reads_while_another_connection_holds_the_write_lock(sqlite_url: str, tmp_path: Path) -> None:
     """With WAL a reader neither waits for a writer nor sees its uncommitted rows. The store's connections
     get no busy timeout here, so a read that asked for the write lock would fail at once, not wait."""
-    engine = create_engine(db_url)
+    engine = create_engine(sqlite_url)
 
     @sa.event.listens_for(engine, "connect")
     def _never_wait(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -288,7 +306,8 @@ def test_a_snapshot_reads_while_another_connection_holds_the_write_lock(db_url: 
         writer.close()
 
 
-def test_reads_begin_deferred_and_writes_take_the_write_lock_at_once(store: LibraryStore, db_url: str) -> None:
+def test_reads_begin_deferred_and_writes_take_the_write_lock_at_once(sqlite_url: str) -> None:
+    store = LibraryStore(create_engine(sqlite_url))
     library = new_library_id()
     add(store, library, 1)
     begun: list[str] = []
@@ -347,10 +366,13 @@ class ReadTogether:
 
 
 def read_committed_engine(db_url: str) -> sa.Engine:
-    """An engine on the same file that, like Postgres' default isolation, lets a statement read outside
-    any write lock (pysqlite's own transaction handling: a SELECT runs on its own, BEGIN comes with the
-    first write)."""
-    create_engine(db_url)  # the tables, and WAL
+    """On Postgres the store's own engine (READ COMMITTED: a statement reads outside any lock). On SQLite an
+    engine on the same file that behaves alike (pysqlite's own transaction handling: a SELECT runs on its
+    own, BEGIN comes with the first write)."""
+    engine = create_engine(db_url)  # the tables, and WAL
+    if engine.dialect.name != "sqlite":
+        return engine
+    engine.dispose()
     return sa.create_engine(db_url, connect_args={"check_same_thread": False, "timeout": 30})
 
 
