@@ -43,11 +43,14 @@ class Card:
 
 @dataclasses.dataclass(frozen=True)
 class Stats:
-    """Job counts for the header."""
+    """The header's counts: items (photos, and how many have a cutout or a 3D model) apart from jobs
+    (work queued, running or failed), so one photo with a cutout and a model reads as one photo."""
 
-    pending: int = 0
-    processing: int = 0
-    completed: int = 0
+    photos: int = 0
+    cutouts: int = 0
+    models: int = 0
+    queued: int = 0
+    running: int = 0
     failed: int = 0
 
 
@@ -129,16 +132,19 @@ def cards_for(snapshot: Snapshot, *, now_ms: int) -> list[Card]:
 
 
 def stats_for(snapshot: Snapshot) -> Stats:
-    """Job counts by status, both job types (cancelled jobs are not shown in the header)."""
+    """Items by what they have, and jobs (both types) by status; settled jobs other than failed ones are
+    not counted (a finished job is seen as its item's cutout or model)."""
     live_items = {item.id for item in snapshot.items}
     counts = dict.fromkeys(JobStatus, 0)
     for job in snapshot.jobs:
         if job.item_id in live_items:
             counts[job.status] += 1
     return Stats(
-        pending=counts[JobStatus.PENDING],
-        processing=counts[JobStatus.PROCESSING],
-        completed=counts[JobStatus.COMPLETED],
+        photos=len(snapshot.items),
+        cutouts=sum(1 for item in snapshot.items if item.cutout),
+        models=sum(1 for item in snapshot.items if item.model),
+        queued=counts[JobStatus.PENDING],
+        running=counts[JobStatus.PROCESSING],
         failed=counts[JobStatus.FAILED],
     )
 

@@ -1,4 +1,4 @@
-"""The header: title, job counts, active backends and the page-wide actions.
+"""The header: the product name, item and job counts, active backends and the page-wide actions.
 
 On a phone it stacks (title, counts, backend line, actions); from 768 px on, the title shares a row with
 the counts and the backend line one with the actions.
@@ -10,6 +10,8 @@ from home_editor import styles
 from home_editor.components.model_status import model_status
 from home_editor.state.library_state import LibraryState
 
+PRODUCT_NAME = "Home Editor"
+
 _STACKED_THEN_ROW = {
     "direction": rx.breakpoints(initial="column", sm="row"),
     "align": rx.breakpoints(initial="start", sm="center"),
@@ -19,20 +21,38 @@ _STACKED_THEN_ROW = {
 }
 
 
-def _count(label: str, value: rx.Var, color: str) -> rx.Component:
-    return rx.badge(f"{label} ", value, color_scheme=color, variant="soft", size="2")
+def _count(label: str, value: rx.Var, color: str, testid: str) -> rx.Component:
+    return rx.badge(
+        f"{label} ", value, color_scheme=color, variant="soft", size="2", custom_attrs={"data-testid": testid}
+    )
 
 
 def _counts() -> rx.Component:
+    """Items (what the library holds) apart from jobs (the work): one photo with a cutout and a model
+    reads "Photos 1 · Cutouts 1 · 3D models 1", not "2 completed"."""
     stats = LibraryState.stats
     return rx.flex(
-        _count("Pending", stats.pending, "gray"),
-        _count("Processing", stats.processing, "blue"),
-        _count("Completed", stats.completed, "green"),
-        _count("Failed", stats.failed, "red"),
+        rx.flex(
+            _count("Photos", stats.photos, "gray", "count-photos"),
+            _count("Cutouts", stats.cutouts, "green", "count-cutouts"),
+            _count("3D models", stats.models, "green", "count-models"),
+            wrap="wrap",
+            spacing="2",
+            custom_attrs={"data-testid": "item-stats"},
+        ),
+        rx.flex(
+            rx.text("Jobs", size="1", weight="bold", color_scheme="gray"),
+            _count("queued", stats.queued, "gray", "count-queued"),
+            _count("running", stats.running, "blue", "count-running"),
+            _count("failed", stats.failed, "red", "count-failed"),
+            wrap="wrap",
+            align="center",
+            spacing="2",
+            custom_attrs={"data-testid": "job-stats"},
+        ),
         wrap="wrap",
-        spacing="2",
-        custom_attrs={"data-testid": "job-stats"},
+        spacing="3",
+        custom_attrs={"data-testid": "header-counts"},
     )
 
 
@@ -63,10 +83,20 @@ def _actions() -> rx.Component:
     )
 
 
+def _title() -> rx.Component:
+    return rx.hstack(
+        rx.image(src="/favicon.ico", alt="", width="28px", height="28px"),
+        rx.heading(PRODUCT_NAME, size="7", as_="h1"),
+        align="center",
+        spacing="2",
+        flex_shrink="0",
+    )
+
+
 def header() -> rx.Component:
     """Title, job counts, backends and the page-wide actions."""
     return rx.vstack(
-        rx.flex(rx.heading("home_editor", size="7", as_="h1"), _counts(), **_STACKED_THEN_ROW),
+        rx.flex(_title(), _counts(), **_STACKED_THEN_ROW),
         rx.flex(
             rx.text(LibraryState.backends, size="1", color_scheme="gray", custom_attrs={"data-testid": "backends"}),
             _actions(),
