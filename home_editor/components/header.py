@@ -7,7 +7,9 @@ the counts and the backend line one with the actions.
 import reflex as rx
 
 from home_editor import styles
+from home_editor.components.card_controls import BACKGROUND_CHOICES
 from home_editor.components.model_status import model_status
+from home_editor.state.export_state import ExportState
 from home_editor.state.library_state import LibraryState
 
 PRODUCT_NAME = "Home Editor"
@@ -69,6 +71,33 @@ def _actions() -> rx.Component:
             custom_attrs={"data-testid": "density-toggle"},
         ),
         rx.button(
+            "Download all",
+            size="1",
+            on_click=ExportState.download_all,
+            style=button_style,
+            custom_attrs={"data-testid": "download-all-button"},
+        ),
+        rx.cond(
+            ExportState.selected.length() > 0,
+            rx.button(
+                "Download selected (" + ExportState.selected.length().to_string() + ")",
+                size="1",
+                variant="soft",
+                on_click=ExportState.download_selected,
+                style=button_style,
+                custom_attrs={"data-testid": "download-selected-button"},
+            ),
+        ),
+        rx.select(
+            BACKGROUND_CHOICES,
+            placeholder="Background for all",
+            value="",
+            on_change=ExportState.choose_background_for_all,
+            size="1",
+            aria_label="Background for all photos",
+            custom_attrs={"data-testid": "background-all-select"},
+        ),
+        rx.button(
             "Generate 3D for all",
             size="1",
             variant="soft",
@@ -77,6 +106,7 @@ def _actions() -> rx.Component:
             custom_attrs={"data-testid": "generate-3d-all-button"},
         ),
         spacing="2",
+        wrap="wrap",
         flex_shrink="0",
         width=rx.breakpoints(initial="100%", sm="auto"),
         custom_attrs={"data-testid": "header-actions"},
@@ -89,6 +119,7 @@ def _title() -> rx.Component:
         rx.heading(PRODUCT_NAME, size="7", as_="h1"),
         align="center",
         spacing="2",
+        wrap="wrap",
         flex_shrink="0",
     )
 
