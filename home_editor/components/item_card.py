@@ -110,11 +110,16 @@ def _model_actions(card: rx.Var[Card]) -> rx.Component:
 
 
 def _cutout_download(card: rx.Var[Card]) -> rx.Component:
-    """The cutout as the card shows it: the stored PNG when transparent, else a JPEG on its background."""
-    return rx.cond(
-        card.export_path != "",
-        _link("Cutout " + card.export_label, API_URL + card.export_path, "download-cutout"),
-        _link("Cutout PNG", card.cutout_download_url, "download-cutout"),
+    """The cutout as the card shows it: the stored PNG when transparent, else a JPEG on its background
+    (a plain download link: the page's router must not take it for a page)."""
+    opaque = card.export_path != ""
+    return rx.el.a(
+        "Cutout " + card.export_label,
+        href=rx.cond(opaque, API_URL + card.export_path, card.cutout_download_url),
+        download="",
+        class_name="rt-Text rt-reset rt-Link rt-r-size-1 rt-underline-auto",
+        style=styles.TOUCH_LINK,
+        custom_attrs={"data-testid": "download-cutout", "reloadDocument": True},
     )
 
 

@@ -18,5 +18,6 @@ def test_missing_columns_are_added_to_an_existing_database(tmp_path: Path) -> No
     old.dispose()
     engine = create_engine(url)
     with engine.connect() as conn:
-        row = conn.exec_driver_sql("SELECT name, model, model_status, deleted_ms, file_urls, background FROM he_items").one()
+        columns = "name, model, model_status, deleted_ms, file_urls, background"
+        row = conn.exec_driver_sql(f"SELECT {columns} FROM he_items").one()
     assert tuple(row) == ("chair.jpg", "", "", 0, "{}", "")
