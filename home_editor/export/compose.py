@@ -20,7 +20,7 @@ def compose(cutout: bytes, background: str) -> bytes:
     if background == TRANSPARENT:
         return cutout
     with Image.open(io.BytesIO(cutout)) as image:
-        canvas = composed(image, background)
+        canvas = composed(image, background)  # the decoded cutout is let go before the JPEG is encoded
     out = io.BytesIO()
     canvas.save(out, "JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=False)
     return out.getvalue()
@@ -29,12 +29,11 @@ def compose(cutout: bytes, background: str) -> bytes:
 def composed(image: Image.Image, background: str) -> Image.Image:
     """An RGB image of `image` (any mode; alpha is its outline) over `background` (not transparent)."""
     rgba = image.convert("RGBA") if image.mode != "RGBA" else image
-    alpha = rgba.getchannel("A")
     fill = fill_rgb(background) or (255, 255, 255)
     canvas = Image.new("RGB", rgba.size, fill)
     if background == SHADOW:
-        _cast_shadow(canvas, alpha)
-    canvas.paste(rgba, mask=alpha)
+        _cast_shadow(canvas, rgba)
+    canvas.paste(rgba, mask=rgba)  # an RGBA mask blends by its alpha: no separate alpha copy (12 MB at 12 MP)
     return canvas
 
 
@@ -51,9 +50,10 @@ def shadow_box(alpha: Image.Image) -> tuple[float, float, float, float] | None:
     return (centre - width * 0.46, bottom - depth * 0.55, centre + width * 0.46, bottom + depth * 0.45)
 
 
-def _cast_shadow(canvas: Image.Image, alpha: Image.Image) -> None:
-    small_alpha = alpha.reduce(SHADOW_SCALE) if min(alpha.size) >= SHADOW_SCALE * 8 else alpha
-    scale = alpha.size[0] / small_alpha.size[0]
+def _cast_shadow(canvas: Image.Image, rgba: Image.Image) -> None:
+    small = rgba.reduce(SHADOW_SCALE) if min(rgba.size) >= SHADOW_SCALE * 8 else rgba
+    small_alpha = small.getchannel("A")
+    scale = rgba.size[0] / small_alpha.size[0]
     box = shadow_box(small_alpha)
     if box is None:
         return
