@@ -39,6 +39,8 @@ PAGE = {
 
 # A button: at least a fingertip on touch screens.
 TOUCH_BUTTON = {TOUCH: {"min_height": TOUCH_TARGET, "min_width": TOUCH_TARGET}}
+# A small control (checkbox, switch, select): a fingertip's box on touch screens.
+TOUCH_CONTROL = {TOUCH: {"min_height": TOUCH_TARGET, "min_width": TOUCH_TARGET}}
 # The colour well of a card's background choice.
 COLOUR_WELL = {
     "width": "36px",

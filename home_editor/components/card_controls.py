@@ -43,6 +43,7 @@ def select_box(card: rx.Var[Card]) -> rx.Component:
             checked=ExportState.selected.contains(card.id),
             on_change=lambda _: ExportState.toggle_selected(card.id),
             aria_label="Select " + card.name,
+            style=styles.TOUCH_CONTROL,
             custom_attrs={"data-testid": "select-item"},
         ),
         rx.text("Select", size="1"),
@@ -61,6 +62,7 @@ def before_after(card: rx.Var[Card]) -> rx.Component:
                 on_change=lambda _: ExportState.toggle_original(card.id),
                 aria_label="Show the original photo of " + card.name,
                 size="1",
+                style=styles.TOUCH_CONTROL,
                 custom_attrs={"data-testid": "before-after"},
             ),
             rx.text("Before", size="1"),
@@ -69,18 +71,27 @@ def before_after(card: rx.Var[Card]) -> rx.Component:
     )
 
 
+def background_select(testid: str, label: rx.Var | str, **props) -> rx.Component:
+    """A select of the background choices whose trigger (the focusable button) carries the label."""
+    return rx.select.root(
+        rx.select.trigger(aria_label=label, style=styles.TOUCH_CONTROL, custom_attrs={"data-testid": testid},
+                          placeholder=props.pop("placeholder", "")),
+        rx.select.content(*[rx.select.item(choice, value=choice) for choice in BACKGROUND_CHOICES]),
+        size="1",
+        **props,
+    )  # fmt: skip
+
+
 def background_picker(card: rx.Var[Card]) -> rx.Component:
     """Transparent, white, a colour (with its colour well) or a soft shadow, kept with the item."""
     return rx.cond(
         card.has_cutout,
         rx.hstack(
-            rx.select(
-                BACKGROUND_CHOICES,
-                value=card.background_kind,
+            background_select(
+                "background-select",
+                "Background of " + card.name,
                 on_change=lambda choice: ExportState.choose_background(card.id, choice),
-                size="1",
-                aria_label="Background of " + card.name,
-                custom_attrs={"data-testid": "background-select"},
+                value=card.background_kind,
             ),
             rx.cond(
                 card.background_kind == "colour",

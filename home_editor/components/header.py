@@ -7,7 +7,7 @@ the counts and the backend line one with the actions.
 import reflex as rx
 
 from home_editor import styles
-from home_editor.components.card_controls import BACKGROUND_CHOICES
+from home_editor.components.card_controls import background_select
 from home_editor.components.model_status import model_status
 from home_editor.state.export_state import ExportState
 from home_editor.state.library_state import LibraryState
@@ -59,7 +59,7 @@ def _counts() -> rx.Component:
 
 
 def _actions() -> rx.Component:
-    button_style = {**styles.TOUCH_BUTTON, "flex": rx.breakpoints(initial="1", sm="none")}
+    button_style = {**styles.TOUCH_BUTTON, "flex": rx.breakpoints(initial="1", sm="none"), "overflow_wrap": "normal"}
     return rx.flex(
         rx.button(
             rx.cond(LibraryState.compact, "Larger cards", "Smaller cards"),
@@ -88,14 +88,12 @@ def _actions() -> rx.Component:
                 custom_attrs={"data-testid": "download-selected-button"},
             ),
         ),
-        rx.select(
-            BACKGROUND_CHOICES,
+        background_select(
+            "background-all-select",
+            "Background for all photos",
             placeholder="Background for all",
             value="",
             on_change=ExportState.choose_background_for_all,
-            size="1",
-            aria_label="Background for all photos",
-            custom_attrs={"data-testid": "background-all-select"},
         ),
         rx.button(
             "Generate 3D for all",

@@ -87,6 +87,7 @@ def test_a_background_is_shown_exported_and_kept_as_chosen(app: AppServer, page:
     card = page.locator("[data-testid=item-card]").filter(has_text="chair.jpg")
     item_id, cutout, preview = stored_cutout(app, page, "chair")
     image = card.get_by_test_id("item-thumbnail")
+    expect(card.get_by_test_id("background-select")).to_have_attribute("aria-label", "Background of chair.jpg")
 
     choose(card, page, "white")
     wait_for(page, lambda p: "background=white" in (image.get_attribute("src") or ""), what="white on the card")
