@@ -35,6 +35,7 @@ def rows_for(r: dict) -> list[Row]:
         ("9 snapshots/s while claiming", f"{deferred['snapshots_per_s']:.0f}/s, p95 {deferred['snapshot_p95_ms']:.0f} ms, runner {deferred['claims_per_s']:.0f} jobs/s · write-locked reads: {locked['snapshots_per_s']:.0f}/s, p95 {locked['snapshot_p95_ms']:.0f} ms, runner {locked['claims_per_s']:.0f} jobs/s", "report", "—"),
         *_model_rows(r.get("model")),
         *_claim_rows(r.get("claims")),
+        *_zip_rows(r.get("zip")),
         *_hop_rows(r.get("hops")),
     ]  # fmt: skip
 
@@ -85,6 +86,17 @@ def _claim_rows(c: dict | None) -> list[Row]:
         (f"11b claims, {c['threads']} threads × {c['libraries']} libraries", both("many"), "report", "—"),
         (f"11c claims, {c['threads']} threads × 1 library", both("same"), "report", "—"),
         ("11d Postgres: library lock vs SKIP LOCKED", f"{c['threads']}×{c['libraries']}: p95 {pg['many']['p95']:.1f} vs {skip['many']['p95']:.1f} ms · one library: at most {peaks['library_lock']} vs {peaks['skip_locked']} running (limit 2)", "limit 2 holds", _verdict(peaks["library_lock"] <= 2)),
+    ]  # fmt: skip
+
+
+def _zip_rows(z: dict | None) -> list[Row]:
+    """The ZIP download's rows (bench/zip_bench.py)."""
+    if not z:
+        return []
+    stored, composed = z["stored"], z["composed"]
+    return [
+        ("13a ZIP export throughput", f"{stored['mb_per_s']:.0f} MB/s ({stored['items']} × 12 MP cutouts, {stored['archive_mb']:.0f} MB) · on white {composed['mb_per_s']:.1f} MB/s ({composed['items']} composed)", "report", "—"),
+        ("13b server RSS rise, ZIP export", f"+{stored['rss_rise_mib']:.0f} MiB (peak {stored['rss_peak_mib']:.0f} MiB) · on white +{composed['rss_rise_mib']:.0f} MiB", "≤ 100 MB for the stored cutouts", _verdict(stored["rss_rise_mib"] * 2**20 <= 100e6)),
     ]  # fmt: skip
 
 
@@ -154,6 +166,10 @@ def write_markdown(path: Path, results: dict, rows: list[Row]) -> None:
         "threads on one library (they queue for its lock by design); 11d the same on Postgres with job rows",
         "locked FOR UPDATE SKIP LOCKED instead of the library's row, and the most jobs of one library running at",
         "once (a commit-time trigger) while 8 threads claim from it, each holding its job while claiming the next.",
+        "13, `bench/zip_bench.py`: a library of 200 items with 12 MP cutout PNGs exported through the real",
+        "route (POST /export/zip, local files, SQLite) served by uvicorn in its own process, archive bytes",
+        "received over time, and that process's resident memory before and at its peak (VmHWM); then 20 items",
+        "on white (composed by Pillow per entry).",
         "14, `bench/hops_bench.py`: every hand-off from the event loop to a thread begun during one operation",
         "(median of rounds), and the round trip of `asyncio.to_thread(int)` right after another and after 0.3 s",
         "idle (what one costs here).",

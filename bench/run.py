@@ -23,6 +23,7 @@ from bench.read_bench import read_metrics
 from bench.report import rows_for, write_markdown
 from bench.stats import machine, source, summary
 from bench.trellis_bench import status_calls_per_minute
+from bench.zip_bench import zip_figures
 
 ROOT = Path(__file__).parents[1]
 
@@ -64,6 +65,8 @@ def main() -> None:
     results |= browser
     print("cutout model…", flush=True)
     results["model"] = model_figures(quick=args.quick)
+    print("ZIP export…", flush=True)
+    results["zip"] = zip_figures(items=20 if args.quick else 200, composed_items=3 if args.quick else 20)
     print("trellis polling…", flush=True)
     results["trellis_status"] = asyncio.run(status_calls_per_minute(20.0 if args.quick else 60.0))
     print("claims on SQLite and Postgres…", flush=True)

@@ -1,12 +1,16 @@
-"""The Reflex app: one page, the /media route for local files, and the runner's start-up sweep."""
+"""The Reflex app: one page, the /media route for local files, the /export download routes, and the
+runner's start-up sweep."""
 
 import asyncio
 import gc
 import logging
 
 import reflex as rx
+from starlette.applications import Starlette
 
+from home_editor.components.header import PRODUCT_NAME
 from home_editor.core.errors import ConfigError
+from home_editor.export.routes import export_routes
 from home_editor.media_route import media_app
 from home_editor.pages.index import index
 from home_editor.state.library_state import LibraryState
@@ -30,6 +34,21 @@ async def resume_work() -> None:
         logger.error("home_editor configuration problem: %s", error)
 
 
-app = rx.App(api_transformer=media_app(lambda: get_services().settings.media_dir))
-app.add_page(index, route="/", title="home_editor", on_load=LibraryState.watch_library)
+app = rx.App(
+    api_transformer=Starlette(
+        routes=[
+            *media_app(lambda: get_services().settings.media_dir).routes,
+            *export_routes(lambda: get_services().exports),
+        ]
+    ),
+    head_components=[rx.el.link(rel="icon", href="/favicon.ico", sizes="any")],
+)
+app.add_page(
+    index,
+    route="/",
+    title=PRODUCT_NAME,
+    description="Remove the background from photos of furniture, in bulk; download cutouts or 3D models.",
+    image="/favicon.ico",
+    on_load=LibraryState.watch_library,
+)
 app.register_lifespan_task(resume_work)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from home_editor.core import reconcile
+from home_editor.core.backgrounds import parse_background
 from home_editor.core.errors import BadInputError, StorageError
 from home_editor.core.layout import THUMB_NAME, file_key, file_names, original_name
 from home_editor.core.lookup_budget import LookupBudget
@@ -257,6 +258,16 @@ class LibraryService:
         self.runner.notice_new_work(library_id)
         await self.runner.forget_remote(old_remote)  # the new attempt submits afresh; the old record can go
         return True
+
+    async def set_background(self, library_id: str, item_id: str | None, background: str) -> int:
+        """Keep the background an item (None: every item) is shown and exported on; BadInputError for a
+        choice the app does not offer. Returns how many items took it."""
+        changed = await self.store.set_background(
+            library_id, None if item_id is None else [item_id], parse_background(background), now_ms=now_ms()
+        )
+        if changed:
+            self.hub.notify(library_id)
+        return changed
 
     async def delete(self, library_id: str, item_id: str) -> Item | None:
         """Delete the item, stop its work, remove its files and every remote record of its jobs."""

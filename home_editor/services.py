@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from home_editor.export.export_service import ExportService
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.executors import JobExecutors
 from home_editor.jobs.runner import Runner
@@ -43,6 +44,7 @@ class Services:
     storage: Storage
     uploads: UploadGate
     cutout_model: CutoutModelState
+    exports: ExportService
 
     @property
     def backends_label(self) -> str:
@@ -125,6 +127,7 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
         storage=storage,
         uploads=UploadGate(settings.max_uploads_in_flight),
         cutout_model=cutout_model,
+        exports=ExportService(store, storage),
     )
     logger.info("home_editor: %s", services.backends_label)
     for problem in settings.problems:

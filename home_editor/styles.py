@@ -39,6 +39,18 @@ PAGE = {
 
 # A button: at least a fingertip on touch screens.
 TOUCH_BUTTON = {TOUCH: {"min_height": TOUCH_TARGET, "min_width": TOUCH_TARGET}}
+# A small control (checkbox, switch, select): a fingertip's box on touch screens.
+TOUCH_CONTROL = {TOUCH: {"min_height": TOUCH_TARGET, "min_width": TOUCH_TARGET}}
+# The colour well of a card's background choice.
+COLOUR_WELL = {
+    "width": "36px",
+    "height": "24px",
+    "padding": "0",
+    "border": "1px solid var(--gray-7)",
+    "border_radius": "4px",
+    "cursor": "pointer",
+    TOUCH: {"min_height": TOUCH_TARGET, "min_width": TOUCH_TARGET},
+}
 # A text link: on touch screens a 44 px box around its text.
 TOUCH_LINK = {
     TOUCH: {

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import urllib.parse
 
+from home_editor.core.backgrounds import CHOICES, TRANSPARENT, export_suffix, fill_rgb, kind_of
+from home_editor.core.export_names import safe_stem
 from home_editor.core.layout import cutout_preview_name, is_relief
 from home_editor.core.models import Item, Job, JobStatus, JobType
 from home_editor.store.library_store import Snapshot
+
+DEFAULT_COLOUR = CHOICES["colour"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,15 +44,25 @@ class Card:
     can_generate_model: bool = False
     can_cancel_model: bool = False
     can_retry_model: bool = False
+    before_url: str = ""  # the photo as uploaded (its thumbnail), for the before/after toggle
+    background_kind: str = "transparent"  # transparent, white, colour or shadow
+    background_colour: str = DEFAULT_COLOUR
+    background_fill: str = ""  # the frame's colour behind an opaque preview
+    preview_path: str = ""  # the card preview on its background (backend path), "" when transparent
+    export_path: str = ""  # the full cutout on its background, as a download (backend path)
+    export_label: str = "PNG"
 
 
 @dataclasses.dataclass(frozen=True)
 class Stats:
-    """Job counts for the header."""
+    """The header's counts: items (photos, and how many have a cutout or a 3D model) apart from jobs
+    (work queued, running or failed), so one photo with a cutout and a model reads as one photo."""
 
-    pending: int = 0
-    processing: int = 0
-    completed: int = 0
+    photos: int = 0
+    cutouts: int = 0
+    models: int = 0
+    queued: int = 0
+    running: int = 0
     failed: int = 0
 
 
@@ -114,6 +129,8 @@ def card_for(item: Item, cutout_job: Job | None, model_job: Job | None, *, now_m
         can_generate_model=bool(item.cutout) and not item.model and item.model_status is None,
         can_cancel_model=item.model_status in (JobStatus.PENDING, JobStatus.PROCESSING),
         can_retry_model=bool(item.cutout) and item.model_status in (JobStatus.FAILED, JobStatus.CANCELLED),
+        before_url=item.urls.get(item.thumb, ""),
+        **_background_fields(item, cutout_url),
     )
 
 
@@ -129,18 +146,43 @@ def cards_for(snapshot: Snapshot, *, now_ms: int) -> list[Card]:
 
 
 def stats_for(snapshot: Snapshot) -> Stats:
-    """Job counts by status, both job types (cancelled jobs are not shown in the header)."""
+    """Items by what they have, and jobs (both types) by status; settled jobs other than failed ones are
+    not counted (a finished job is seen as its item's cutout or model)."""
     live_items = {item.id for item in snapshot.items}
     counts = dict.fromkeys(JobStatus, 0)
     for job in snapshot.jobs:
         if job.item_id in live_items:
             counts[job.status] += 1
     return Stats(
-        pending=counts[JobStatus.PENDING],
-        processing=counts[JobStatus.PROCESSING],
-        completed=counts[JobStatus.COMPLETED],
+        photos=len(snapshot.items),
+        cutouts=sum(1 for item in snapshot.items if item.cutout),
+        models=sum(1 for item in snapshot.items if item.model),
+        queued=counts[JobStatus.PENDING],
+        running=counts[JobStatus.PROCESSING],
         failed=counts[JobStatus.FAILED],
     )
+
+
+def _background_fields(item: Item, cutout_url: str) -> dict[str, str]:
+    """How the card shows and exports the item's background choice. Composed images come from the
+    backend's /export/image route, named by the cutout's storage key (the last three parts of its URL,
+    whatever the storage), so both the preview and the download are made from the stored files."""
+    kind, background = kind_of(item.background), item.background
+    fields = {"background_kind": kind, "export_label": export_suffix(background).replace("jpg", "jpeg").upper()}
+    if kind == "colour":
+        fields["background_colour"] = background
+    if background == TRANSPARENT or not cutout_url:
+        return fields
+    key = "/".join(urllib.parse.urlsplit(cutout_url).path.split("/")[-3:])
+    preview = cutout_preview_name(key) if cutout_preview_name(item.cutout) in item.urls else key
+    choice = urllib.parse.quote(background)
+    fill = fill_rgb(background) or (255, 255, 255)
+    return fields | {
+        "background_fill": "#{:02x}{:02x}{:02x}".format(*fill),
+        "preview_path": f"/export/image/{preview}?background={choice}",
+        "export_path": f"/export/image/{key}?background={choice}&name={urllib.parse.quote(safe_stem(item.name))}"
+        "&download=1",
+    }
 
 
 def _card_image(item: Item) -> str:

@@ -1,29 +1,16 @@
-"""One item: its image (the cutout once done, on a checkerboard), status, progress and actions."""
+"""One item: its image (the cutout once done, on a checkerboard or its background), its selection,
+before/after and background controls, status, progress and actions."""
 
 import reflex as rx
 
 from home_editor import styles
+from home_editor.components.card_controls import API_URL, background_picker, before_after, card_image, select_box
 from home_editor.state.library_state import LibraryState
 from home_editor.state.viewer_state import ViewerState
 from home_editor.views import Card
 
+_ROW = {"width": "100%", "align": "center", "spacing": "2", "wrap": "wrap"}
 STATUS_COLORS = {"pending": "gray", "processing": "blue", "completed": "green", "failed": "red", "cancelled": "orange"}
-
-
-def _thumbnail(card: rx.Var[Card]) -> rx.Component:
-    return rx.box(
-        rx.image(
-            src=card.image_url,
-            alt=card.name,
-            style=styles.THUMB_IMAGE,
-            loading="lazy",
-            custom_attrs={
-                "data-testid": "item-thumbnail",
-                "decoding": "async",
-            },  # big cutouts decode off the main thread
-        ),
-        style={**styles.THUMB_FRAME, **styles.CHECKERBOARD},
-    )
 
 
 def _status(card: rx.Var[Card]) -> rx.Component:
@@ -113,13 +100,27 @@ def _model_actions(card: rx.Var[Card]) -> rx.Component:
         _button("Retry 3D", LibraryState.retry_model(card.id), "retry-3d-button", card.can_retry_model),
         _button("View 3D", view, "view-3d-button", card.model_url != ""),
         rx.spacer(),
-        rx.cond(card.has_cutout, _link("Cutout PNG", card.cutout_download_url, "download-cutout")),
+        rx.cond(card.has_cutout, _cutout_download(card)),
         rx.cond(card.model_url != "", _link("GLB", card.model_download_url, "download-glb")),
         width="100%",
         align="center",
         spacing="2",
         wrap="wrap",
     )  # fmt: skip
+
+
+def _cutout_download(card: rx.Var[Card]) -> rx.Component:
+    """The cutout as the card shows it: the stored PNG when transparent, else a JPEG on its background
+    (a plain download link: the page's router must not take it for a page)."""
+    opaque = card.export_path != ""
+    return rx.el.a(
+        "Cutout " + card.export_label,
+        href=rx.cond(opaque, API_URL + card.export_path, card.cutout_download_url),
+        download="",
+        class_name="rt-Text rt-reset rt-Link rt-r-size-1 rt-underline-auto",
+        style=styles.TOUCH_LINK,
+        custom_attrs={"data-testid": "download-cutout", "reloadDocument": True},
+    )
 
 
 def _model(card: rx.Var[Card]) -> rx.Component:
@@ -143,7 +144,8 @@ def item_card(card: rx.Var[Card]) -> rx.Component:
     """The card of one item."""
     return rx.card(
         rx.vstack(
-            _thumbnail(card),
+            card_image(card),
+            rx.hstack(select_box(card), before_after(card), rx.spacer(), background_picker(card), **_ROW),
             rx.text(card.name, size="2", weight="medium", trim="both", style={"word_break": "break-all"}),
             _status(card),
             rx.cond(card.status == "processing", rx.progress(value=card.progress, width="100%")),
@@ -163,6 +165,7 @@ def item_card(card: rx.Var[Card]) -> rx.Component:
             "data-testid": "item-card",
             "data-item-id": card.id,
             "data-status": card.status,
+            "data-background": card.background_kind,
             "data-glb-url": rx.cond(card.model_url != "", card.model_url, rx.Var.create(None)),
         },
     )

@@ -86,6 +86,7 @@ class Item:
     model_status: JobStatus | None = None
     model_error: str = ""
     model_note: str = ""
+    background: str = ""  # what the cutout is exported on (core/backgrounds.py); "" is transparent
     urls: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
 

@@ -4,6 +4,7 @@ import reflex as rx
 
 from home_editor import styles
 from home_editor.components.dropzone import dropzone
+from home_editor.components.empty_state import empty_state
 from home_editor.components.header import header
 from home_editor.components.item_card import item_card
 from home_editor.components.model_viewer import model_viewer_dialog
@@ -19,7 +20,7 @@ def index() -> rx.Component:
             model_viewer_dialog(),
             rx.cond(
                 LibraryState.cards.length() == 0,
-                rx.text("No photos yet.", color_scheme="gray", custom_attrs={"data-testid": "empty-library"}),
+                empty_state(),
             ),
             rx.grid(
                 rx.foreach(LibraryState.cards, item_card),

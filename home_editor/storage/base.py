@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Protocol, TypeVar
 
 from home_editor.core.errors import StorageError
@@ -12,6 +12,7 @@ from home_editor.core.errors import StorageError
 T = TypeVar("T")
 
 # Keys are made by the app from its own ids only: folder/item/file.ext, lower-case, no dots but the suffix.
+STREAM_CHUNK = 1 << 20  # what `Storage.stream` hands out at a time
 KEY_PATTERN = re.compile(r"^[a-z0-9]{8,40}/[a-z0-9]{12}/[a-z]{1,12}(-[a-z0-9]{12})?\.(jpg|png|webp|avif|heic|glb)$")
 
 CONTENT_TYPES = {
@@ -47,6 +48,11 @@ class Storage(Protocol):
 
     async def get(self, key: str) -> bytes:
         """The bytes stored under `key`. Raises StorageError (also when missing)."""
+        ...
+
+    def stream(self, key: str) -> AsyncIterator[bytes]:
+        """The bytes stored under `key` in chunks, never the whole file at once (downloads of many big
+        files). Raises StorageError (also when missing) before the first chunk or while reading."""
         ...
 
     async def locate(self, key: str) -> str | None:

@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from home_editor.core.errors import StorageError
-from home_editor.storage.base import check_key, finish_even_if_cancelled
+from home_editor.storage.base import STREAM_CHUNK, check_key, finish_even_if_cancelled
 
 
 class LocalFileStorage:
@@ -42,6 +43,20 @@ class LocalFileStorage:
             return await asyncio.to_thread(self.path(key).read_bytes)
         except OSError as error:
             raise StorageError(f"Could not read a stored file ({error.strerror or error})") from error
+
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        """Read a stored file a chunk at a time (each read in a thread)."""
+        try:
+            file = await asyncio.to_thread(self.path(key).open, "rb")
+        except OSError as error:
+            raise StorageError(f"Could not read a stored file ({error.strerror or error})") from error
+        try:
+            while chunk := await asyncio.to_thread(file.read, STREAM_CHUNK):
+                yield chunk
+        except OSError as error:
+            raise StorageError(f"Could not read a stored file ({error.strerror or error})") from error
+        finally:
+            await asyncio.to_thread(file.close)
 
     async def locate(self, key: str) -> str | None:
         """The file's URL if it exists."""

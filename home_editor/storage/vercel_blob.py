@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
 from home_editor.core.errors import StorageError
 from home_editor.core.polling import retry_after_seconds
-from home_editor.storage.base import check_key, finish_even_if_cancelled
+from home_editor.storage.base import STREAM_CHUNK, check_key, finish_even_if_cancelled
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 ATTEMPTS = 4
@@ -66,6 +67,21 @@ class VercelBlobStorage:
             raise StorageError("A stored file is missing from Vercel Blob.")
         response = await self._request("GET", url, authorized=False)
         return response.content
+
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        """Download a blob as it arrives (its URL from the API's metadata; the lookup is retried like
+        every request, the download itself is not: it may already have been partly handed on)."""
+        url = await self.locate(key)
+        if url is None:
+            raise StorageError("A stored file is missing from Vercel Blob.")
+        try:
+            async with self._http.stream("GET", url, timeout=TIMEOUT) as response:
+                if response.status_code >= 300:
+                    raise StorageError(f"Vercel Blob could not send a stored file ({response.status_code}).")
+                async for chunk in response.aiter_bytes(STREAM_CHUNK):
+                    yield chunk
+        except httpx.HTTPError as error:
+            raise StorageError("Could not read a stored file from Vercel Blob.") from error
 
     async def locate(self, key: str) -> str | None:
         """The blob's public URL, or None when no blob has this pathname."""

@@ -380,11 +380,22 @@ class LibraryStore:
 
     # ---- reconciliation ------------------------------------------------------------------------
 
+    def set_background(self, library_id: str, item_ids: Sequence[str] | None, background: str, *, now_ms: int) -> int:
+        """Keep a background choice for the library's live items (all of them when `item_ids` is None);
+        returns how many items took it. Another library's ids change nothing."""
+        query = sa.update(items).where(items.c.library_id == library_id, items.c.deleted_ms == 0)
+        if item_ids is not None:
+            query = query.where(items.c.id.in_(list(item_ids)))
+        with self._writer.begin() as conn:
+            return conn.execute(query.values(background=background, updated_ms=now_ms)).rowcount
+
     def upsert_from_mirror(self, library_id: str, new_items: Sequence[Item], new_jobs: Sequence[Job]) -> None:
         """Write verified mirror records; a row changed meanwhile (newer `updated_ms`) is left alone."""
         with self._writer.begin() as conn:  # rows in id order: two writers lock them in the same order
             for item in sorted(new_items, key=lambda record: record.id):
-                self._upsert(conn, items, library_id, item_values(item))
+                values = item_values(item)
+                del values["background"]  # the mirror holds no background choice: it never overwrites one
+                self._upsert(conn, items, library_id, values)
             for job in sorted(new_jobs, key=lambda record: record.id):
                 self._upsert(conn, jobs, library_id, job_values(job))
 

@@ -40,6 +40,7 @@ items = sa.Table(
     sa.Column("file_urls", sa.Text, nullable=False, default="{}"),
     sa.Column("content_hash", sa.String(64), nullable=False, default=""),
     sa.Column("deleted_ms", sa.BigInteger, nullable=False, default=0),
+    sa.Column("background", sa.String(16), nullable=False, default=""),  # see core/backgrounds.py
 )
 
 jobs = sa.Table(

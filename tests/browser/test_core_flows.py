@@ -57,7 +57,7 @@ def test_a_dropped_photos_show_at_once_then_become_cutouts(app: AppServer, page:
         assert "/cutout-" in src and src.endswith(".webp")  # the cutout's card preview; the link opens the PNG
         assert card.locator("[data-testid=open-cutout]").get_attribute("href") == src.replace(".webp", ".png")
     expect(page.get_by_text("Background removed").first).to_be_visible()
-    expect(page.locator("[data-testid=job-stats]")).to_contain_text("Completed 3")
+    expect(page.get_by_test_id("count-cutouts")).to_have_text("Cutouts 3")
 
     stored = local_storage(page)
     assert len(stored["items"]) == 3 and len(stored["jobs"]) == 3

@@ -111,16 +111,16 @@ def test_the_page_fits_a_phone_and_every_control_takes_a_finger(
     assert_controls_are_touch_sized(page)
 
     # The header stacks: title, counts, backend line, actions; every count is whole and on screen.
-    tops = [page.locator(selector).bounding_box() for selector in ("h1", "[data-testid=job-stats]",
+    tops = [page.locator(selector).bounding_box() for selector in ("h1", "[data-testid=header-counts]",
             "[data-testid=backends]", "[data-testid=header-actions]")]  # fmt: skip
     assert all(above["y"] + above["height"] <= below["y"] for above, below in pairwise(tops))
-    counts = page.locator("[data-testid=job-stats] > *")
-    expect(counts).to_have_count(4)
+    counts = page.locator("[data-testid=header-counts] [data-testid^=count-]")
+    expect(counts).to_have_count(6)
     for count in counts.all():
         box = count.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
         assert count.evaluate("e => e.scrollWidth <= e.clientWidth")  # the text is not cut off
-    expect(page.get_by_test_id("job-stats")).to_contain_text("Completed 2")
+    expect(page.get_by_test_id("count-cutouts")).to_have_text("Cutouts 2")
 
     assert len(set(card_lefts(page))) == 1  # one card per row
     screenshot(page, Path(output_path) / f"phone-{scheme(page)}.png")

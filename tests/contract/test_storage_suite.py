@@ -58,3 +58,16 @@ async def test_invalid_keys_are_refused(storage: Storage) -> None:
     for bad in ["../x.png", "a/b.png", KEY.replace(".png", ".html")]:
         with pytest.raises(StorageError):
             await storage.put(bad, b"x", content_type="image/png")
+
+
+async def test_a_stored_file_streams_back_in_chunks_byte_for_byte(storage: Storage) -> None:
+    data = bytes(range(256)) * 9000  # a little over 2 MB: more than one chunk
+    await storage.put(KEY, data, content_type="image/png")
+    chunks = [chunk async for chunk in storage.stream(KEY)]
+    assert len(chunks) > 1 and b"".join(chunks) == data
+
+
+async def test_streaming_a_missing_file_is_a_storage_error(storage: Storage) -> None:
+    with pytest.raises(StorageError):
+        async for _ in storage.stream(OTHER):
+            pass

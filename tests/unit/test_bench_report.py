@@ -68,3 +68,15 @@ def test_the_claim_rows_compare_both_databases_and_judge_the_library_limit() -> 
     assert "at most 2 vs 9 running (limit 2)" in limit[1] and limit[3] == "met"
     assert _claim_rows(claims(3))[-1][3] == "MISSED"
     assert _claim_rows(None) == []
+
+
+def test_the_zip_rows_report_throughput_and_judge_the_memory_rise_of_the_stored_export() -> None:
+    from bench.report import _zip_rows
+
+    run = {"items": 200, "archive_mb": 900.0, "seconds": 6.0, "mb_per_s": 150.0, "rss_before_mib": 70.0}
+    composed = run | {"items": 20, "mb_per_s": 1.5, "rss_peak_mib": 170, "rss_rise_mib": 100}
+    rows = _zip_rows({"stored": run | {"rss_peak_mib": 80.0, "rss_rise_mib": 10.0}, "composed": composed})
+    assert rows[0][1].startswith("150 MB/s (200 × 12 MP cutouts, 900 MB)") and rows[1][3] == "met"
+    over = _zip_rows({"stored": run | {"rss_peak_mib": 180.0, "rss_rise_mib": 110.0}, "composed": run | {
+        "rss_peak_mib": 1, "rss_rise_mib": 1}})  # fmt: skip
+    assert over[1][3] == "MISSED"

@@ -17,9 +17,9 @@ def test_missing_columns_are_added_to_an_existing_database(db_url: str) -> None:
     engine = create_engine(db_url)
     with engine.connect() as conn:
         row = conn.exec_driver_sql(
-            "SELECT name, model, model_status, deleted_ms, file_urls, created_ms FROM he_items"
+            "SELECT name, model, model_status, deleted_ms, file_urls, created_ms, background FROM he_items"
         ).one()
-        assert tuple(row) == ("chair.jpg", "", "", 0, "{}", 0)
+        assert tuple(row) == ("chair.jpg", "", "", 0, "{}", 0, "")
         assert {"he_libraries", "he_jobs"} <= set(sa.inspect(conn).get_table_names())
     engine.dispose()
     again = create_engine(db_url)  # a second start finds nothing to add
