@@ -18,9 +18,17 @@ from home_editor.export.zip_stream import ZipEntry
 from home_editor.storage.base import STREAM_CHUNK, Storage
 from home_editor.store.async_store import AsyncLibraryStore
 
+# Pictures waiting for the composer that a public request may still join; the next is refused. A page
+# asks for at most ~6 previews at once (the browser's connections per host), so only a flood reaches this.
+MAX_WAITING_COMPOSITIONS = 32
+
 
 class UnknownLibraryError(LookupError):
     """The key names no library of this server (nothing is said about why)."""
+
+
+class ComposerBusyError(Exception):
+    """Too many pictures are waiting to be composed: try again in a moment."""
 
 
 class ExportService:
@@ -32,6 +40,8 @@ class ExportService:
         # A 12 MP composition holds ~100 MB for a moment: one at a time, always on the same thread (so its
         # memory is reused from one allocator arena instead of being kept by one arena per pool thread).
         self._composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="home-editor-compose")
+        self._one_at_a_time = asyncio.Lock()  # a waiting picture holds no bytes: it reads its cutout in turn
+        self._waiting = 0
 
     async def items_to_export(self, library_id: str, item_ids: Sequence[str] | None) -> list[Item]:
         """The library's items with a cutout, in the page's order: all of them (`item_ids` None) or those
@@ -64,12 +74,23 @@ class ExportService:
         for start in range(0, len(data), STREAM_CHUNK):
             yield data[start : start + STREAM_CHUNK]
 
-    async def image(self, cutout_key: str, background: str) -> bytes:
-        """A whole cutout (or its card preview) on its background."""
-        cutout = await self.storage.get(cutout_key)
+    async def image(self, cutout_key: str, background: str, *, refuse_when_busy: bool = False) -> bytes:
+        """A whole cutout (or its card preview) on its background, composed one at a time.
+
+        Raises:
+            ComposerBusyError: `refuse_when_busy` and too many pictures are already waiting.
+            StorageError: The cutout cannot be read.
+        """
         if background == TRANSPARENT:
-            return cutout
+            return await self.storage.get(cutout_key)
+        if refuse_when_busy and self._waiting >= MAX_WAITING_COMPOSITIONS:
+            raise ComposerBusyError
+        self._waiting += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._composer, compose, cutout, background)
+            async with self._one_at_a_time:
+                cutout = await self.storage.get(cutout_key)
+                return await asyncio.get_running_loop().run_in_executor(self._composer, compose, cutout, background)
         except (OSError, ValueError) as error:  # not an image Pillow can read
             raise StorageError("A stored cutout could not be read.") from error
+        finally:
+            self._waiting -= 1

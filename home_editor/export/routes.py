@@ -23,7 +23,7 @@ from home_editor.core.backgrounds import TRANSPARENT, export_suffix, parse_backg
 from home_editor.core.errors import BadInputError, HomeEditorError, StorageError
 from home_editor.core.export_names import safe_stem
 from home_editor.core.models import is_record_id
-from home_editor.export.export_service import ExportService, UnknownLibraryError
+from home_editor.export.export_service import ComposerBusyError, ExportService, UnknownLibraryError
 from home_editor.export.zip_stream import stream_zip
 from home_editor.storage.base import check_key
 
@@ -70,9 +70,13 @@ def export_routes(exports: Callable[[], ExportService]) -> list[Route]:
         except HomeEditorError:
             return PlainTextResponse("Not found", status_code=404)
         try:
-            data = await exports().image(key, background)
+            data = await exports().image(key, background, refuse_when_busy=True)
         except StorageError:
             return PlainTextResponse("Not found", status_code=404)
+        except ComposerBusyError:
+            return PlainTextResponse(
+                "Busy composing pictures; try again in a moment.", status_code=503, headers={"Retry-After": "2"}
+            )
         suffix = key.rsplit(".", 1)[-1] if background == TRANSPARENT else export_suffix(background)
         name = f"{safe_stem(request.query_params.get('name', '') or 'cutout')}.{suffix}"
         disposition = "attachment" if request.query_params.get("download") else "inline"

@@ -103,3 +103,43 @@ def test_an_item_on_a_background_is_composed_from_its_stored_cutout(setup) -> No
     assert client.get(f"/export/image/{key}?background=").content == cutout_png()
     assert client.get(f"/export/image/{key}?background=url(x)").status_code == 404
     assert client.get(f"/export/image/{key.replace('cutout-', 'thumb-')}").status_code == 404
+
+
+async def test_pictures_wait_in_line_one_at_a_time_and_a_flood_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """The public picture route composes one at a time, each reading its cutout only in turn (a waiting
+    request holds no image), and refuses requests beyond the line's cap instead of queueing them all."""
+    import asyncio
+    import threading
+
+    from home_editor.export import export_service
+    from home_editor.export.export_service import MAX_WAITING_COMPOSITIONS, ComposerBusyError
+
+    storage = LocalFileStorage(tmp_path / "media", base_url="http://app/media")
+    service = ExportService(AsyncLibraryStore(LibraryStore(create_engine(f"sqlite:///{tmp_path / 'a.db'}"))), storage)
+    key = file_key(new_library_id(), new_id(), f"cutout-{new_id()}.png")
+    await storage.put(key, cutout_png(), content_type="image/png")
+    release, reads, composing = threading.Event(), [], []
+    real_get, real_compose = storage.get, export_service.compose
+
+    async def counted_get(name: str) -> bytes:
+        reads.append(name)
+        return await real_get(name)
+
+    def held_compose(data: bytes, background: str) -> bytes:
+        composing.append(background)
+        release.wait(timeout=60)
+        return real_compose(data, background)
+
+    monkeypatch.setattr(storage, "get", counted_get)
+    monkeypatch.setattr(export_service, "compose", held_compose)
+    waiting = [asyncio.create_task(service.image(key, "white", refuse_when_busy=True))
+               for _ in range(MAX_WAITING_COMPOSITIONS)]  # fmt: skip
+    while not composing:  # the first is being composed; the rest wait in line
+        await asyncio.sleep(0.01)
+    assert len(reads) == 1  # only the one being composed has read its cutout
+    with pytest.raises(ComposerBusyError):
+        await service.image(key, "white", refuse_when_busy=True)
+    release.set()
+    pictures = await asyncio.gather(*waiting)
+    assert len(reads) == MAX_WAITING_COMPOSITIONS and all(picture[:2] == b"\xff\xd8" for picture in pictures)
+    assert await service.image(key, "white", refuse_when_busy=True)  # the line is free again
