@@ -21,7 +21,7 @@ async def resume_work() -> None:
     gc.collect()
     gc.freeze()
     try:
-        get_services().runner.start_janitor()
+        get_services().start_background()
     except ConfigError as error:
         logger.error("home_editor configuration problem: %s", error)
 
