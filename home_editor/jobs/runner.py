@@ -347,14 +347,16 @@ class Runner:
     async def _execute(self, library_id: str, job: Job) -> None:
         self._journal.record("start", job.id, job.type.value)
         try:
-            outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
+            try:
+                outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
+            finally:  # the work has ended before the store frees its slot, so the journal never shows
+                self._journal.record("end", job.id, job.type.value)  # a claim by another process overlapping it
             await finish_even_if_cancelled(self._record(job, outcome))
         except (asyncio.CancelledError, ClaimLostError):
             pass  # cancelled by the user, or the claim moved on: nothing to record
         except Exception as error:
             await self._record_failure(job, error)
         finally:
-            self._journal.record("end", job.id, job.type.value)
             self._forget_running(job)  # no await from here on: the drain sees the slot free and woken
             self._hub.notify(library_id)
             if not self._poll_only:
