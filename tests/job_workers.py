@@ -78,10 +78,8 @@ class WorkerProcess:
         if self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            pass
         self.kill()
 
 
