@@ -163,4 +163,3 @@ async def test_a_change_made_in_a_worker_wakes_a_waiting_tab_in_another_process_
     finally:
         worker.stop()
     assert woken >= 1  # each wake came from a notice the worker published: this process ran nothing
-
