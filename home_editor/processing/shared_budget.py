@@ -64,10 +64,14 @@ class RedisRateLimiter:
         self._take = client.register_script(_TAKE)
         self._sleep = sleep
 
+    async def try_take(self) -> float:
+        """Take a call's token if one is free now and return 0; else the seconds to wait before trying again."""
+        return int(await self._take(keys=self._keys, args=[self._rate_per_ms, self._burst])) / 1000
+
     async def acquire(self) -> None:
         """Wait until a call is allowed."""
-        while wait_ms := int(await self._take(keys=self._keys, args=[self._rate_per_ms, self._burst])):
-            await self._sleep(wait_ms / 1000)
+        while wait := await self.try_take():
+            await self._sleep(wait)
 
 
 class RedisPause:
