@@ -112,6 +112,7 @@ class Runner:
         self._claims = settings.claims_jobs  # False in a web-only process: the job workers run everything
         self._announce_work = announce_work
         self._looking: asyncio.Task[None] | None = None
+        self._reserved = 0  # slots held by claims in progress (the per-process cap counts them)
         self._look_again = False
 
     # ---- what tabs and handlers call ---------------------------------------------------------
@@ -295,18 +296,22 @@ class Runner:
     async def _claim(self, library_id: str) -> list[Job]:
         settings = self._settings
         free = settings.concurrency - self.running_count(library_id)
-        if settings.worker_slots:  # this process's own cap, over all libraries
-            free = min(free, settings.worker_slots - self.running_count())
+        if settings.worker_slots:  # this process's own cap, over all libraries, counting claims under way
+            free = min(free, settings.worker_slots - self.running_count() - self._reserved)
         if free <= 0:
             return []
-        claimed = await self._store.claim_due(
-            library_id,
-            tokens=[secrets.token_hex(8) for _ in range(free)],
-            now_ms=self._clock(),
-            lease_ms=settings.lease_ms,
-            concurrency=settings.concurrency,
-            still_running=self._own_job_ids(),
-        )
+        self._reserved += free  # other libraries' drains claim meanwhile: they see these slots as taken
+        try:
+            claimed = await self._store.claim_due(
+                library_id,
+                tokens=[secrets.token_hex(8) for _ in range(free)],
+                now_ms=self._clock(),
+                lease_ms=settings.lease_ms,
+                concurrency=settings.concurrency,
+                still_running=self._own_job_ids(),
+            )
+        finally:
+            self._reserved -= free
         for job in claimed:
             self._start(library_id, job)
         if claimed:

@@ -4,6 +4,7 @@ role, the cap and the Redis URL (REFLEX_REDIS_URL will do)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -55,6 +56,20 @@ async def test_a_worker_runs_at_most_its_slots_over_all_libraries(env) -> None: 
     await worker.until_jobs_done(first)
     await worker.until_jobs_done(second)
     assert len(await worker.tick(second)) == 2  # slots free again
+    await worker.shutdown()
+
+
+async def test_libraries_claiming_at_the_same_moment_share_the_slots_of_the_worker(env) -> None:  # noqa: F811
+    store, executor, hub, _, _ = env
+    executor.gate.clear()
+    settings = dataclasses.replace(STEPPED, role="worker", concurrency=2, worker_slots=3)
+    worker = Runner(store, executor, hub, settings=settings, clock=FakeClock())
+    libraries = [new_library_id() for _ in range(4)]
+    for library in libraries:
+        await queue(store, library, 2)
+    claimed = await asyncio.gather(*(worker.tick(library) for library in libraries))  # drains race
+    assert sum(map(len, claimed)) == 3 and worker.running_count() == 3
+    executor.gate.set()
     await worker.shutdown()
 
 
