@@ -21,6 +21,7 @@ from bench.read_bench import read_metrics
 from bench.report import rows_for, write_markdown
 from bench.stats import machine, source, summary
 from bench.trellis_bench import status_calls_per_minute
+from bench.workers_bench import worker_figures
 
 ROOT = Path(__file__).parents[1]
 
@@ -62,6 +63,8 @@ def main() -> None:
     results["model"] = model_figures(quick=args.quick)
     print("trellis polling…", flush=True)
     results["trellis_status"] = asyncio.run(status_calls_per_minute(20.0 if args.quick else 60.0))
+    print("job workers…", flush=True)
+    results["workers"] = worker_figures(quick=args.quick)
     results["duration_s"] = time.time() - started
     rows = rows_for(results)
     width = max(len(row[0]) for row in rows)
