@@ -6,7 +6,7 @@ on one SQLite database (WAL) and a private Redis:
   spread perfectly over min(workers × slots, libraries × 2) lanes;
 - cross-process update latency: a job ends in a worker; how long until a waiting tab in another process
   (a change hub with no poll) has woken and read the job as completed; with Redis, and with only the 2 s
-  poll (no Redis) for comparison.
+  poll (no Redis) for comparison; each job queued at a random moment.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import dataclasses
 import math
+import random
 import tempfile
 import time
 from collections.abc import Iterator
@@ -112,8 +113,10 @@ async def _update_latencies(count: int, redis_url: str, *, use_redis: bool) -> l
         library = new_library_id()
         await store.ensure_library(library, now_ms())
         seen_at: dict[str, float] = {}
+        rng = random.Random(11)
         try:
             for _ in range(count):
+                await asyncio.sleep(rng.uniform(0, 2.0))  # at a random moment: no poll's phase plays favourite
                 job = await _enqueue(store, library, due_ms=0)
                 if bus is not None:
                     bus.announce_work()
