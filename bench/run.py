@@ -1,6 +1,6 @@
 """Runs every benchmark in one go, prints a table, and writes bench/results/latest.json and BENCHMARKS.md.
 
-python -m bench.run            # the full run (about 9 minutes)
+python -m bench.run            # the full run (about 11 minutes)
 python -m bench.run --quick    # fewer repetitions, for a smoke check
 """
 
