@@ -1,6 +1,6 @@
 """Runs every benchmark in one go, prints a table, and writes bench/results/latest.json and BENCHMARKS.md.
 
-python -m bench.run            # the full run (about 12 minutes)
+python -m bench.run            # the full run (about 15 minutes)
 python -m bench.run --quick    # fewer repetitions, for a smoke check
 """
 
@@ -23,6 +23,7 @@ from bench.read_bench import read_metrics
 from bench.report import rows_for, write_markdown
 from bench.stats import machine, source, summary
 from bench.trellis_bench import status_calls_per_minute
+from bench.workers_bench import worker_figures
 from bench.zip_bench import zip_figures
 
 ROOT = Path(__file__).parents[1]
@@ -71,6 +72,8 @@ def main() -> None:
     results["trellis_status"] = asyncio.run(status_calls_per_minute(20.0 if args.quick else 60.0))
     print("claims on SQLite and Postgres…", flush=True)
     results["claims"] = claim_figures(quick=args.quick)
+    print("job workers…", flush=True)
+    results["workers"] = worker_figures(quick=args.quick)
     results["duration_s"] = time.time() - started
     rows = rows_for(results)
     width = max(len(row[0]) for row in rows)

@@ -29,7 +29,7 @@ async def resume_work() -> None:
         # Built on a thread: it opens the database, prepares the data folder and starts the processing
         # workers, none of which may hold up the event loop (tabs reconnecting after a restart wait on it).
         services = await asyncio.to_thread(get_services)
-        services.runner.start_janitor()
+        services.start_background()
     except ConfigError as error:
         logger.error("home_editor configuration problem: %s", error)
 

@@ -11,6 +11,7 @@ import httpx
 from home_editor.export.export_service import ExportService
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.executors import JobExecutors
+from home_editor.jobs.redis_bus import RedisBus
 from home_editor.jobs.runner import Runner
 from home_editor.library_service import LibraryService
 from home_editor.log_privacy import keep_library_ids_out_of_sql_logs
@@ -18,6 +19,7 @@ from home_editor.processing.base import Processor
 from home_editor.processing.local_processor import LocalProcessor
 from home_editor.processing.model_state import CutoutModelState
 from home_editor.processing.pools import warm_up
+from home_editor.processing.shared_budget import RedisPause, RedisRateLimiter, key_name
 from home_editor.processing.trellis_client import TrellisClient
 from home_editor.processing.trellis_processor import TrellisProcessor
 from home_editor.settings import Settings
@@ -45,6 +47,14 @@ class Services:
     uploads: UploadGate
     cutout_model: CutoutModelState
     exports: ExportService
+    bus: RedisBus | None = None
+
+    def start_background(self) -> None:
+        """Start this process's background work (needs the event loop): the runner's janitor when it runs
+        jobs, and the Redis subscription when there is one. Idempotent."""
+        self.runner.start_janitor()
+        if self.bus is not None:
+            self.bus.start()
 
     @property
     def backends_label(self) -> str:
@@ -71,17 +81,29 @@ def build_cutout_model(settings: Settings) -> CutoutModelState:
     return model
 
 
-def build_processor(settings: Settings, http: httpx.AsyncClient, cutout_model: CutoutModelState) -> Processor:
-    """The Trellis API when it is configured, else the embedded local processor."""
+def build_processor(
+    settings: Settings, http: httpx.AsyncClient, cutout_model: CutoutModelState, bus: RedisBus | None = None
+) -> Processor:
+    """The Trellis API when it is configured, else the embedded local processor. With Redis, the key's
+    status budget and its 429 pauses are shared by every process."""
     if settings.use_trellis:
         timeout = httpx.Timeout(settings.trellis_timeout_seconds, connect=min(10.0, settings.trellis_timeout_seconds))
-        client = TrellisClient(http, base_url=settings.trellis_url, key=settings.trellis_key, timeout=timeout)
+        name = key_name(settings.trellis_key)
+        client = TrellisClient(
+            http,
+            base_url=settings.trellis_url,
+            key=settings.trellis_key,
+            timeout=timeout,
+            shared_pause=RedisPause(bus.client, name) if bus else None,
+        )
         return TrellisProcessor(
             client,
             cutout_deadline_seconds=settings.trellis_cutout_deadline_minutes * 60,
             model_deadline_seconds=settings.trellis_model_deadline_minutes * 60,
+            limiter=RedisRateLimiter(bus.client, name, per_minute=30) if bus else None,
         )
-    warm_up()
+    if settings.claims_jobs:  # a web-only process never processes: it starts no processing workers
+        warm_up()
     return LocalProcessor(
         max_pixels=settings.max_pixels,
         slow_motion_seconds=settings.local_delay_seconds,
@@ -114,9 +136,20 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
     store = AsyncLibraryStore(LibraryStore(engine))
     storage = build_storage(settings, http, public_base_url=public_base_url)
     cutout_model = build_cutout_model(settings)
-    processor = build_processor(settings, http, cutout_model)
     hub = ChangeHub()
-    runner = Runner(store, JobExecutors(store, storage, processor), hub, settings=settings)
+    runner_box: list[Runner] = []  # the bus calls the runner, which is built after it
+    bus = (
+        RedisBus(settings.redis_url, hub, on_work=lambda: runner_box[0].look_for_work()) if settings.redis_url else None
+    )
+    processor = build_processor(settings, http, cutout_model, bus)
+    runner = Runner(
+        store,
+        JobExecutors(store, storage, processor),
+        hub,
+        settings=settings,
+        announce_work=bus.announce_work if bus else None,
+    )
+    runner_box.append(runner)
     library = LibraryService(store, storage, runner, hub, settings=settings)
     services = Services(
         settings=settings,
@@ -128,6 +161,7 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
         uploads=UploadGate(settings.max_uploads_in_flight),
         cutout_model=cutout_model,
         exports=ExportService(store, storage),
+        bus=bus,
     )
     logger.info("home_editor: %s", services.backends_label)
     for problem in settings.problems:

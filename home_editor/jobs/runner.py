@@ -88,7 +88,13 @@ class Runner:
         *,
         settings: Settings,
         clock: Callable[[], int] = now_ms,
+        announce_work: Callable[[], None] | None = None,
     ) -> None:
+        """Args:
+        store, executor, hub, settings: The queue's store, the work, the change hub, the settings.
+        clock: Wall-clock milliseconds (tests step it).
+        announce_work: Tells job workers in other processes that work was queued (Redis), if any.
+        """
         self._store = store
         self._executor = executor
         self._hub = hub
@@ -103,12 +109,18 @@ class Runner:
         self._last_cleanup_ms = 0
         self._shut_down = False
         self._poll_only = not settings.wake_on_enqueue  # the original app's behaviour, kept for measuring
+        self._claims = settings.claims_jobs  # False in a web-only process: the job workers run everything
+        self._announce_work = announce_work
+        self._looking: asyncio.Task[None] | None = None
+        self._reserved = 0  # slots held by claims in progress (the per-process cap counts them)
+        self._look_again = False
 
     # ---- what tabs and handlers call ---------------------------------------------------------
 
     def wake(self, library_id: str) -> None:
-        """Look at the library's queue now (a job was queued, a tab polled); starts draining if idle."""
-        if self._shut_down:
+        """Look at the library's queue now (a job was queued, a tab polled); starts draining if idle.
+        A web-only process never claims, so there this does nothing."""
+        if self._shut_down or not self._claims:
             return
         self._wakes.setdefault(library_id, asyncio.Event()).set()
         drain = self._drains.get(library_id)
@@ -117,7 +129,12 @@ class Runner:
 
     def notice_new_work(self, library_id: str) -> None:
         """A job was queued: claim it now if a slot is free. (With `wake_on_enqueue` off, as in the
-        original app, new work waits for the next poll; kept as a switch to measure the difference.)"""
+        original app, new work waits for the next poll; kept as a switch to measure the difference.)
+        Job workers in other processes hear of it too, when there is a way to tell them (Redis)."""
+        if self._announce_work is not None and not self._poll_only:
+            self._announce_work()
+        if not self._claims:
+            return
         if self._poll_only:
             self.start_janitor()
         else:
@@ -155,8 +172,32 @@ class Runner:
         if tasks:
             await asyncio.wait(tasks)
 
+    def look_for_work(self) -> None:
+        """Another process queued work: wake every library that has some (one sweep at a time; a notice
+        during a sweep makes one more, so nothing queued meanwhile waits for the poll)."""
+        if self._shut_down or not self._claims:
+            return
+        if self._looking is not None and not self._looking.done():
+            self._look_again = True
+            return
+        self._looking = asyncio.create_task(self._look_for_work(), name="home-editor-look-for-work")
+
+    async def _look_for_work(self) -> None:
+        while True:
+            self._look_again = False
+            try:
+                for library_id in await self._store.libraries_with_work():
+                    self.wake(library_id)
+            except Exception:
+                logger.exception("Could not look for work; the next poll will")
+            if not self._look_again:
+                return
+
     def start_janitor(self) -> None:
-        """Start the periodic sweep (resume libraries with work, e.g. after a restart; drop old jobs)."""
+        """Start the periodic sweep (resume libraries with work, e.g. after a restart; drop old jobs).
+        A web-only process has none: the job workers sweep."""
+        if not self._claims:
+            return
         if self._janitor is None or self._janitor.done():
             self._janitor = asyncio.create_task(self._sweep_forever(), name="home-editor-janitor")
 
@@ -164,8 +205,7 @@ class Runner:
         """Cancel every task of this runner (their claims expire and are recovered later)."""
         self._shut_down = True  # an execution ending now wakes no new drain
         tasks = [*self._drains.values(), *(running.task for running in self._running.values())]
-        if self._janitor is not None:
-            tasks.append(self._janitor)
+        tasks += [task for task in (self._janitor, self._looking) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -259,16 +299,22 @@ class Runner:
     async def _claim(self, library_id: str) -> list[Job]:
         settings = self._settings
         free = settings.concurrency - self.running_count(library_id)
+        if settings.worker_slots:  # this process's own cap, over all libraries, counting claims under way
+            free = min(free, settings.worker_slots - self.running_count() - self._reserved)
         if free <= 0:
             return []
-        claimed = await self._store.claim_due(
-            library_id,
-            tokens=[secrets.token_hex(8) for _ in range(free)],
-            now_ms=self._clock(),
-            lease_ms=settings.lease_ms,
-            concurrency=settings.concurrency,
-            still_running=self._own_job_ids(),
-        )
+        self._reserved += free  # other libraries' drains claim meanwhile: they see these slots as taken
+        try:
+            claimed = await self._store.claim_due(
+                library_id,
+                tokens=[secrets.token_hex(8) for _ in range(free)],
+                now_ms=self._clock(),
+                lease_ms=settings.lease_ms,
+                concurrency=settings.concurrency,
+                still_running=self._own_job_ids(),
+            )
+        finally:
+            self._reserved -= free
         for job in claimed:
             self._start(library_id, job)
         if claimed:
@@ -309,18 +355,23 @@ class Runner:
     async def _execute(self, library_id: str, job: Job) -> None:
         self._journal.record("start", job.id, job.type.value)
         try:
-            outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
+            try:
+                outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
+            finally:  # the work has ended before the store frees its slot, so the journal never shows
+                self._journal.record("end", job.id, job.type.value)  # a claim by another process overlapping it
             await finish_even_if_cancelled(self._record(job, outcome))
         except (asyncio.CancelledError, ClaimLostError):
             pass  # cancelled by the user, or the claim moved on: nothing to record
         except Exception as error:
             await self._record_failure(job, error)
         finally:
-            self._journal.record("end", job.id, job.type.value)
             self._forget_running(job)  # no await from here on: the drain sees the slot free and woken
             self._hub.notify(library_id)
             if not self._poll_only:
                 self.wake(library_id)
+                if self._settings.worker_slots:  # a slot of the process is free: any library may take it
+                    for other in list(self._drains):
+                        self.wake(other)
 
     async def _record(self, job: Job, outcome: Outcome) -> None:
         """Record a result on the job and its item, or discard its files when the claim is gone (never

@@ -16,7 +16,7 @@ import math
 import random
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -32,6 +32,18 @@ MAX_RATE_LIMIT_ROUNDS = 10  # a "Retry-After: 0" loop ends too
 MAX_REASON_CHARS = 200
 JOB_ID = re.compile(r"[A-Za-z0-9-]{1,64}")  # a uuid4 in the contract; nothing that could change the path
 RESULT_PATH = re.compile(r"/api/v1/jobs/[A-Za-z0-9-]{1,64}/result")  # the contract's relative download_url
+
+
+class SharedPause(Protocol):
+    """A 429 pause shared by every process using the key (RedisPause)."""
+
+    async def hold(self, seconds: float) -> None:
+        """Pause everyone's calls for `seconds`."""
+        ...
+
+    async def remaining(self) -> float:
+        """Seconds the current pause still lasts."""
+        ...
 
 
 class TrellisAuthError(PermanentError):
@@ -82,6 +94,7 @@ class TrellisClient:
         timeout: httpx.Timeout = TIMEOUT,
         max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        shared_pause: SharedPause | None = None,
     ) -> None:
         if not key:
             raise PermanentError("The Trellis API key is empty.")  # an empty Bearer always fails
@@ -92,6 +105,7 @@ class TrellisClient:
         self._max_wait = max_rate_limit_wait
         self._rng = random.Random()
         self._sleep = sleep
+        self._shared_pause = shared_pause  # with several processes: a 429 seen by one pauses them all
 
     async def submit_rembg(
         self, image: bytes, filename: str, *, model: str = "u2net", alpha_matting: bool = False
@@ -157,6 +171,8 @@ class TrellisClient:
         max_wait = self._max_wait if max_wait is None else max_wait
         waited, pause = 0.0, 2.0
         for round_number in range(1, MAX_RATE_LIMIT_ROUNDS + 1):
+            if self._shared_pause is not None and (paused := await self._shared_pause.remaining()) > 0:
+                await self._sleep(paused)  # another process was told to slow down: so is this one
             try:
                 response = await self._http.request(
                     method, self._base + path, headers=self._headers, timeout=timeout, **kwargs
@@ -173,6 +189,8 @@ class TrellisClient:
                 break
             waited += delay
             pause = min(pause * 2, 60.0)
+            if self._shared_pause is not None:
+                await self._shared_pause.hold(delay)
             await self._sleep(delay)
         raise TransientError("The Trellis API kept asking to slow down (429).")
 

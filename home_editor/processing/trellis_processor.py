@@ -13,7 +13,7 @@ import asyncio
 import io
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from PIL import Image
 
@@ -39,6 +39,14 @@ class RemoteDeadlineError(TransientError):
         super().__init__(f"The Trellis API did not finish within {deadline_seconds / 60:g} min.")
 
 
+class StatusBudget(Protocol):
+    """Paces status calls (RateLimiter in one process, RedisRateLimiter across processes)."""
+
+    async def acquire(self) -> None:
+        """Wait until a call is allowed."""
+        ...
+
+
 class TrellisProcessor:
     """The remote processor. One per process (its rate limiter is per key)."""
 
@@ -55,10 +63,12 @@ class TrellisProcessor:
         model_deadline_seconds: float = MODEL_DEADLINE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        limiter: StatusBudget | None = None,
     ):
         """Args:
         client: The API client.
         status_calls_per_minute: The status-call budget of the key, shared by every job.
+        limiter: Where that budget is kept (default: in this process; RedisRateLimiter shares it).
         poll_floor: The shortest wait between status calls of one job.
         seed: TRELLIS's seed.
         cutout_deadline_seconds, model_deadline_seconds: How long one attempt follows a remote job
@@ -67,7 +77,7 @@ class TrellisProcessor:
         """
         self._client = client
         self._seed = seed
-        self._limiter = RateLimiter(per_minute=status_calls_per_minute)
+        self._limiter = limiter or RateLimiter(per_minute=status_calls_per_minute)
         self._floor = poll_floor
         self._deadlines = {"cutout": cutout_deadline_seconds, "model": model_deadline_seconds}
         self._clock = clock

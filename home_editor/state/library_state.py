@@ -80,7 +80,7 @@ class LibraryState(rx.State):
             await services.library.open_library(library_id, *mirror)
         except Exception:
             logger.exception("Could not reconcile the browser's mirror; showing the server's copy")
-        services.runner.start_janitor()
+        services.start_background()
         announce = False
         while True:
             seen = services.hub.version(library_id)

@@ -34,7 +34,7 @@ def test_the_report_names_the_commit_and_any_uncommitted_change(tmp_path: Path) 
     assert "unknown commit" in measured_on(source(tmp_path / "not-a-checkout"))
 
 
-def test_the_trellis_budget_row_says_it_is_per_process() -> None:
+def test_the_trellis_budget_row_says_it_is_per_key_and_shared_with_redis() -> None:
     summary = {"p50": 1.0, "p95": 1.0, "max": 1.0, "n": 1}
     results = {
         "pickup_wake_ms": summary, "pickup_poll_ms": summary, "makespan": {"seconds": 3, "ideal": 3, "ratio": 1},
@@ -47,7 +47,7 @@ def test_the_trellis_budget_row_says_it_is_per_process() -> None:
                                      "write_locked": {"snapshots_per_s": 1, "claims_per_s": 1, "snapshot_p95_ms": 1}},
     }  # fmt: skip
     [row] = [row for row in rows_for(results) if "Trellis" in row[0]]
-    assert "per process" in row[2] and "until it is shared across workers" in row[2]
+    assert "per key" in row[2] and "with Redis every process shares" in row[2]
 
 
 def test_the_claim_rows_compare_both_databases_and_judge_the_library_limit() -> None:
