@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from home_editor.core.layout import cutout_preview_name, is_relief
+from home_editor.core.model_wait import WAITING, waits_for_model
 from home_editor.core.models import Item, Job, JobStatus, JobType
 from home_editor.store.library_store import Snapshot
 
@@ -77,6 +78,8 @@ def _stage(status: JobStatus | None, error: str, job: Job | None, now_ms: int) -
     if not running or job is None:
         progress = 100 if status is JobStatus.COMPLETED else 0
         return _Stage(status.value if status else "none", progress, "", error, "")
+    if waits_for_model(job):
+        return _Stage(WAITING, 0, job.message, error or job.error, "")
     elapsed = _clock(now_ms - job.started_ms) if job.status is JobStatus.PROCESSING and job.started_ms else ""
     return _Stage(job.status.value, job.progress, job.message, error or job.error, elapsed)
 
@@ -129,12 +132,13 @@ def cards_for(snapshot: Snapshot, *, now_ms: int) -> list[Card]:
 
 
 def stats_for(snapshot: Snapshot) -> Stats:
-    """Job counts by status, both job types (cancelled jobs are not shown in the header)."""
+    """Job counts by status, both job types (cancelled jobs are not shown in the header; a job waiting for
+    the cutout model counts as pending)."""
     live_items = {item.id for item in snapshot.items}
     counts = dict.fromkeys(JobStatus, 0)
     for job in snapshot.jobs:
         if job.item_id in live_items:
-            counts[job.status] += 1
+            counts[JobStatus.PENDING if waits_for_model(job) else job.status] += 1
     return Stats(
         pending=counts[JobStatus.PENDING],
         processing=counts[JobStatus.PROCESSING],
