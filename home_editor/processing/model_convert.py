@@ -1,7 +1,7 @@
 """A float32 copy of the fetched ISNet file, made once next to it: the file's weights are float16, which
 onnxruntime's CPU kernels do not compute in, so every run would cast between the two (about 100 casts per
 inference). With float32 weights and only the mask output kept (the side outputs are not used), an
-inference costs about 13 % less CPU and a loaded worker peaks about 250 MB lower; the mask is the same to
+inference costs 13–18 % less CPU and a loaded worker peaks about 250 MB lower; the mask is the same to
 within 1e-4.
 
 The copy is made in a child process (the conversion briefly needs ~700 MB, which the web server should not
