@@ -8,6 +8,7 @@ import urllib.parse
 from home_editor.core.backgrounds import CHOICES, TRANSPARENT, export_suffix, fill_rgb, kind_of
 from home_editor.core.export_names import safe_stem
 from home_editor.core.layout import cutout_preview_name, is_relief
+from home_editor.core.model_wait import WAITING, waits_for_model
 from home_editor.core.models import Item, Job, JobStatus, JobType
 from home_editor.store.library_store import Snapshot
 
@@ -92,6 +93,8 @@ def _stage(status: JobStatus | None, error: str, job: Job | None, now_ms: int) -
     if not running or job is None:
         progress = 100 if status is JobStatus.COMPLETED else 0
         return _Stage(status.value if status else "none", progress, "", error, "")
+    if waits_for_model(job):
+        return _Stage(WAITING, 0, job.message, error or job.error, "")
     elapsed = _clock(now_ms - job.started_ms) if job.status is JobStatus.PROCESSING and job.started_ms else ""
     return _Stage(job.status.value, job.progress, job.message, error or job.error, elapsed)
 
@@ -147,12 +150,13 @@ def cards_for(snapshot: Snapshot, *, now_ms: int) -> list[Card]:
 
 def stats_for(snapshot: Snapshot) -> Stats:
     """Items by what they have, and jobs (both types) by status; settled jobs other than failed ones are
-    not counted (a finished job is seen as its item's cutout or model)."""
+    not counted (a finished job is seen as its item's cutout or model), and a job waiting for the cutout
+    model counts as queued."""
     live_items = {item.id for item in snapshot.items}
     counts = dict.fromkeys(JobStatus, 0)
     for job in snapshot.jobs:
         if job.item_id in live_items:
-            counts[job.status] += 1
+            counts[JobStatus.PENDING if waits_for_model(job) else job.status] += 1
     return Stats(
         photos=len(snapshot.items),
         cutouts=sum(1 for item in snapshot.items if item.cutout),

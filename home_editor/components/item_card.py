@@ -10,7 +10,14 @@ from home_editor.state.viewer_state import ViewerState
 from home_editor.views import Card
 
 _ROW = {"width": "100%", "align": "center", "spacing": "2", "wrap": "wrap"}
-STATUS_COLORS = {"pending": "gray", "processing": "blue", "completed": "green", "failed": "red", "cancelled": "orange"}
+STATUS_COLORS = {
+    "pending": "gray",
+    "waiting": "gray",
+    "processing": "blue",
+    "completed": "green",
+    "failed": "red",
+    "cancelled": "orange",
+}
 
 
 def _status(card: rx.Var[Card]) -> rx.Component:
@@ -20,11 +27,14 @@ def _status(card: rx.Var[Card]) -> rx.Component:
             color_scheme=rx.match(card.status, *STATUS_COLORS.items(), "gray"),
             custom_attrs={"data-testid": "item-status"},
         ),
-        rx.text(
-            card.progress.to_string() + "%",
-            size="1",
-            white_space="nowrap",
-            custom_attrs={"data-testid": "item-progress"},
+        rx.cond(
+            card.status != "waiting",  # a job waiting for the cutout model has no progress of its own yet
+            rx.text(
+                card.progress.to_string() + "%",
+                size="1",
+                white_space="nowrap",
+                custom_attrs={"data-testid": "item-progress"},
+            ),
         ),
         rx.text(card.message, size="1", color_scheme="gray", trim="both"),
         align="center",

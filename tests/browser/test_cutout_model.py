@@ -1,6 +1,7 @@
 """The learned cutout model in Chromium: a real photo (a coffee cup on a wooden table, scikit-image's
 bundled photo) comes back as a clean cutout, and when the model cannot be had the page and the log say
-so once and cutouts use the classical method."""
+so once and cutouts use the classical method; a cutout dropped while the model is being fetched waits,
+shown as waiting for the model, and starts by itself when the fetch ends."""
 
 from __future__ import annotations
 
@@ -54,10 +55,16 @@ def test_a_real_photo_is_cut_out_by_the_model(app: AppServer, page: Page, tmp_pa
 
 @pytest.fixture(scope="module")
 def offline_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """An app on its first start that cannot reach the registry (npm replaced by one that fails)."""
+    """An app on its first start that cannot reach the registry (npm replaced by one that fails), whose
+    npm hangs while the file `npm-hold` exists (so a test can see cutouts wait for the model)."""
     workdir = tmp_path_factory.mktemp("offline-app")
+    (workdir / "npm-hold").touch()
     failing_npm = workdir / "npm"
-    failing_npm.write_text(f"#!{sys.executable}\nimport sys\nsys.exit('npm error code ENOTFOUND')\n")
+    failing_npm.write_text(
+        f"#!{sys.executable}\nimport pathlib, sys, time\n"
+        f"while pathlib.Path({str(workdir / 'npm-hold')!r}).exists():\n    time.sleep(0.05)\n"
+        "sys.exit('npm error code ENOTFOUND')\n"
+    )
     failing_npm.chmod(0o755)
     server = AppServer(
         workdir,
@@ -70,9 +77,29 @@ def offline_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]
     server.stop()
 
 
+def test_a_cutout_waits_for_the_model_and_starts_by_itself_when_the_fetch_ends(
+    offline_app: AppServer, page: Page, tmp_path: Path
+) -> None:
+    open_app(page, offline_app)
+    expect(page.get_by_test_id("cutout-model-status")).to_have_text("Preparing the cutout model… 0 %")
+    photo = tmp_path / "stool.jpg"
+    photo.write_bytes(photo_bytes("plain", "ellipse", 600))
+    page.set_input_files(DROP, [photo])
+    card = page.get_by_test_id("item-card").first
+    expect(card).to_have_attribute("data-status", "waiting")
+    expect(card.get_by_test_id("item-status")).to_have_text("waiting")
+    expect(card).to_contain_text("Waiting for the cutout model: 0 % prepared")
+    expect(card.get_by_test_id("item-progress")).to_have_count(0)  # no "0 %" of a job that has not begun
+
+    (offline_app.workdir / "npm-hold").unlink()  # the fetch now fails: the job goes on by itself (classical)
+    wait_for(page, all_completed(1), timeout=60, what="the waiting cutout")
+    expect(page.get_by_text("Background removed: “stool.jpg”.")).to_be_visible()
+
+
 def test_a_failed_model_fetch_is_said_once_and_cutouts_use_the_classical_method(
     offline_app: AppServer, page: Page, tmp_path: Path
 ) -> None:
+    (offline_app.workdir / "npm-hold").unlink(missing_ok=True)  # let the fetch fail (if no test did yet)
     open_app(page, offline_app)
     expect(page.get_by_test_id("cutout-model-notice")).to_contain_text(FAILED_TEXT)
     status = page.get_by_test_id("cutout-model-status")

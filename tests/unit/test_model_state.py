@@ -54,7 +54,7 @@ async def test_a_failed_fetch_is_said_once_and_cutouts_use_the_classical_method(
     )
     alpha = _alpha(cutout.png)
     assert alpha[0, 0] == 0 and alpha[alpha.shape[0] // 2, alpha.shape[1] // 2] == 255  # the classical cutout
-    assert not any("Preparing" in message for message in reports)
+    assert not any("Waiting" in message for message in reports)
 
 
 async def test_cutouts_wait_while_the_model_is_prepared_and_show_its_progress(tmp_path: Path) -> None:
@@ -74,7 +74,8 @@ async def test_cutouts_wait_while_the_model_is_prepared_and_show_its_progress(tm
     )
     await asyncio.wait_for(seen.wait(), 60)
     assert not job.done()
-    assert "Preparing the cutout model… 40 %" in reports and model.summary == "Preparing the cutout model… 40 %"
+    assert "Waiting for the cutout model: 40 % prepared" in reports
+    assert model.summary == "Preparing the cutout model… 40 %"
     assert "First start" in model.notice and "AGPL-3.0" in model.notice
     gate.set()
     cutout = await asyncio.wait_for(job, 120)
