@@ -80,6 +80,9 @@ def scaled_app(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iter
         server.stop()
 
 
+@pytest.mark.reliability(
+    "F3 tabs on two web workers (Redis)", "every tab sees every upload live; each job runs once, only in the job worker"
+)
 def test_tabs_on_different_web_workers_see_each_others_uploads_live(
     scaled_app: ScaledApp, context: BrowserContext, tmp_path: Path
 ) -> None:
@@ -98,6 +101,10 @@ def test_tabs_on_different_web_workers_see_each_others_uploads_live(
     assert not server.journal.exists()  # the web workers never ran a job
 
 
+@pytest.mark.reliability(
+    "F4 job worker killed, tabs reloading on other web workers",
+    "nothing lost; each job runs exactly once more after the kill (the lease hands it over)",
+)
 def test_a_job_worker_killed_mid_job_and_reloads_on_other_workers_lose_nothing(
     scaled_app: ScaledApp, context: BrowserContext, tmp_path: Path
 ) -> None:

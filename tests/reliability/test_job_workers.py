@@ -10,6 +10,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
 from home_editor.core.models import JobStatus, new_library_id
 from home_editor.jobs.runner import now_ms
 from home_editor.services import Services, build_services
@@ -64,6 +66,9 @@ def start_workers(env: dict[str, str], workdir: Path, count: int) -> list[Worker
     return [worker.wait_ready() for worker in workers]
 
 
+@pytest.mark.reliability(
+    "F3 web and job worker processes", "a job worker runs what a web process queues; the web process never claims"
+)
 async def test_a_worker_process_runs_what_a_web_process_queues_and_the_web_process_never_claims(
     tmp_path: Path,
     redis_url: str,  # noqa: F811
@@ -89,6 +94,9 @@ async def test_a_worker_process_runs_what_a_web_process_queues_and_the_web_proce
     assert not web_journal.exists()  # the web process never started a job
 
 
+@pytest.mark.reliability(
+    "F3 three job workers, one library", "every job runs once, never more than 2 at once (counted from outside)"
+)
 async def test_three_workers_hammering_one_library_never_run_a_job_twice_or_exceed_its_cap(
     tmp_path: Path,
     redis_url: str,  # noqa: F811
@@ -109,6 +117,9 @@ async def test_three_workers_hammering_one_library_never_run_a_job_twice_or_exce
     assert peak_running(journal) == 2  # the per-library cap (2), reached and never passed
 
 
+@pytest.mark.reliability(
+    "F4 job worker killed (SIGKILL) mid-job", "nothing lost; its lease hands the job to another worker"
+)
 async def test_a_worker_killed_mid_job_loses_nothing_and_the_lease_hands_the_job_over(
     tmp_path: Path,
     redis_url: str,  # noqa: F811
@@ -145,6 +156,9 @@ async def test_a_worker_killed_mid_job_loses_nothing_and_the_lease_hands_the_job
     assert item.cutout and item.original  # nothing lost
 
 
+@pytest.mark.reliability(
+    "F3 change in another process", "a change made in a job worker wakes a waiting tab through Redis, before any poll"
+)
 async def test_a_change_made_in_a_worker_wakes_a_waiting_tab_in_another_process_through_redis(
     tmp_path: Path,
     redis_url: str,  # noqa: F811
