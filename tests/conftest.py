@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests import reliability_report
+from tests.redis_server import clean_redis, redis_url  # noqa: F401 (fixtures: one Redis for the whole session)
 from tests.servers import PostgresServer
 
 

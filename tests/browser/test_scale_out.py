@@ -19,7 +19,6 @@ from tests.browser.app_server import AppServer
 from tests.browser.helpers import DROP, all_completed, local_storage, open_app, statuses, wait_for, wait_until
 from tests.browser.test_reliability import photos
 from tests.job_workers import WorkerProcess, starts
-from tests.redis_server import redis_url  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 TABS = 4
@@ -41,7 +40,7 @@ class ScaledApp:
 
 
 @pytest.fixture(scope="module")
-def scaled_app(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[ScaledApp]:  # noqa: F811
+def scaled_app(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[ScaledApp]:
     """Two web workers and one job worker on one database and one Redis."""
     workdir = tmp_path_factory.mktemp("scaled-app")
     server = AppServer(

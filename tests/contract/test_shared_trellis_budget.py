@@ -11,7 +11,6 @@ import redis.asyncio as redis
 
 from home_editor.processing.shared_budget import RedisPause, RedisRateLimiter, key_name
 from home_editor.processing.trellis_client import TrellisClient
-from tests.redis_server import clean_redis, redis_url  # noqa: F401 (fixtures)
 from tests.stubs.server import Fault
 from tests.stubs.trellis_stub import TrellisStub
 
@@ -32,7 +31,7 @@ class RecordedSleeps(list):
             await asyncio.sleep(seconds)
 
 
-async def test_processes_using_one_key_share_one_status_budget(clean_redis: str) -> None:  # noqa: F811
+async def test_processes_using_one_key_share_one_status_budget(clean_redis: str) -> None:
     first, second = redis.Redis.from_url(clean_redis), redis.Redis.from_url(clean_redis)
     first_sleeps, second_sleeps, other_sleeps = RecordedSleeps(), RecordedSleeps(), RecordedSleeps()
     rate = {"per_minute": 600, "burst": 4}  # 10 calls a second after a burst of 4
@@ -50,7 +49,7 @@ async def test_processes_using_one_key_share_one_status_budget(clean_redis: str)
     await second.aclose()
 
 
-async def test_a_429_seen_by_one_process_pauses_the_others(clean_redis: str) -> None:  # noqa: F811
+async def test_a_429_seen_by_one_process_pauses_the_others(clean_redis: str) -> None:
     trellis = TrellisStub(step_seconds=0.05).start()
     first, second = redis.Redis.from_url(clean_redis), redis.Redis.from_url(clean_redis)
     try:

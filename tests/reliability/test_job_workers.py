@@ -19,7 +19,6 @@ from home_editor.settings import Settings
 from home_editor.store.library_store import Snapshot
 from tests.images import photo_bytes
 from tests.job_workers import WorkerProcess, peak_running, shared_env, starts
-from tests.redis_server import redis_url  # noqa: F401 (a fixture)
 
 NO_POLL = 3600  # a tab that waits only for change notices: without Redis it would never wake
 NOTICE_TIMEOUT = 25  # bounds a failure only
@@ -71,7 +70,7 @@ def start_workers(env: dict[str, str], workdir: Path, count: int) -> list[Worker
 )
 async def test_a_worker_process_runs_what_a_web_process_queues_and_the_web_process_never_claims(
     tmp_path: Path,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ) -> None:
     env = shared_env(tmp_path, redis_url)
     web_journal = tmp_path / "web-executions.log"
@@ -99,7 +98,7 @@ async def test_a_worker_process_runs_what_a_web_process_queues_and_the_web_proce
 )
 async def test_three_workers_hammering_one_library_never_run_a_job_twice_or_exceed_its_cap(
     tmp_path: Path,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ) -> None:
     env = shared_env(tmp_path, redis_url, HOME_EDITOR_LOCAL_DELAY_SECONDS="0.3", HOME_EDITOR_POLL_SECONDS="0.2")
     library = new_library_id()
@@ -122,7 +121,7 @@ async def test_three_workers_hammering_one_library_never_run_a_job_twice_or_exce
 )
 async def test_a_worker_killed_mid_job_loses_nothing_and_the_lease_hands_the_job_over(
     tmp_path: Path,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ) -> None:
     hold = tmp_path / "hold-local-jobs"  # a local job that starts waits at its end while this exists
     hold.touch()
@@ -161,7 +160,7 @@ async def test_a_worker_killed_mid_job_loses_nothing_and_the_lease_hands_the_job
 )
 async def test_a_change_made_in_a_worker_wakes_a_waiting_tab_in_another_process_through_redis(
     tmp_path: Path,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ) -> None:
     env = shared_env(tmp_path, redis_url)
     library = new_library_id()
