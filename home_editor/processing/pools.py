@@ -42,16 +42,27 @@ _processing_lock = threading.Lock()
 
 
 def _processing_pool() -> ProcessPoolExecutor:
+    """The current pool. A new one has started all its workers before anyone can use it: starting a
+    worker blocks, and a pool that started one lazily, on a job's submit, would do so on the event loop."""
     with _processing_lock:
         if not _processing:
-            _processing.append(
-                ProcessPoolExecutor(
-                    max_workers=PROCESSING_WORKERS,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_lower_priority,
-                )
+            pool = ProcessPoolExecutor(
+                max_workers=PROCESSING_WORKERS,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
             )
+            _start_every_worker(pool)
+            _processing.append(pool)
         return _processing[0]
+
+
+def _start_every_worker(pool: ProcessPoolExecutor) -> None:
+    launch = getattr(pool, "_launch_processes", None)  # CPython ≥ 3.9: start them all, none on demand
+    if launch is not None:
+        launch()
+        return
+    for _ in range(PROCESSING_WORKERS):  # elsewhere: busy work makes the pool start each worker now
+        pool.submit(abs, 0)
 
 
 def _replace_broken(pool: ProcessPoolExecutor) -> None:
@@ -72,9 +83,9 @@ async def run_job_work(function: Callable[..., T], *args: object) -> T:
     A worker that dies (killed for memory, a crash in a decoder) breaks its whole pool: the pool is then
     replaced, off the event loop, and the work fails with a retryable error instead of every later job
     failing until a restart. A pool is only ever started off the loop (starting workers blocks)."""
-    if not _processing:  # replaced meanwhile (another job saw the worker die), or never warmed up
-        await asyncio.to_thread(warm_up)
-    pool = _processing_pool()
+    pool = _processing[0] if _processing else None
+    if pool is None:  # replaced meanwhile (another job saw the worker die), or never warmed up
+        pool = await asyncio.to_thread(_processing_pool)
     try:
         return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
     except BrokenProcessPool as error:
@@ -90,6 +101,4 @@ async def run_upload_work(function: Callable[..., T], *args: object) -> T:
 
 def warm_up() -> None:
     """Start the processing workers now (spawning takes a second), so the first job does not wait."""
-    pool = _processing_pool()
-    for _ in range(PROCESSING_WORKERS):
-        pool.submit(abs, 0)
+    _processing_pool()

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from home_editor.processing import pools
 from home_editor.processing.pools import run_job_work, run_upload_work
 
 
@@ -20,3 +21,17 @@ async def test_processing_workers_take_only_idle_cpu() -> None:
 
 async def test_intake_runs_on_a_thread_of_this_process() -> None:
     assert await run_upload_work(os.getpid) == os.getpid()
+
+
+def test_a_pool_is_published_only_with_all_its_workers_started() -> None:
+    """A job submitted to a pool that still had to start a worker would start it on the event loop (a
+    pool replaced after a crash was once visible before its workers were)."""
+    if pools._processing:  # start afresh: the next pool is made here
+        pools._replace_broken(pools._processing[0])
+    pool = pools._processing_pool()
+    try:
+        assert len(pool._processes) == pools.PROCESSING_WORKERS
+        assert pool.submit(abs, -1).result(timeout=60) == 1  # and they work
+    finally:
+        pools._processing.clear()
+        pool.shutdown(wait=True)
