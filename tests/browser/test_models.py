@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 def model_statuses(page: Page) -> dict[str, str]:
     return page.eval_on_selector_all(
         "[data-testid=item-card]",
-        "cards => Object.fromEntries(cards.map(c => [c.querySelector('p')?.textContent ?? c.dataset.itemId,"
+        "cards => Object.fromEntries(cards.map(c => [c.dataset.itemId,"  # one entry per card, whatever it shows
         " c.querySelector('[data-testid=model-status]')?.textContent]))",
     )
 

@@ -22,7 +22,12 @@ pytestmark = pytest.mark.browser
 def postgres_app(postgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppServer, str]]:
     url = postgres.new_database()
     plain = url.replace("postgresql+psycopg://", "postgresql://")  # as README writes it
-    server = AppServer(tmp_path_factory.mktemp("pg-app"), HOME_EDITOR_DB_URL=plain, HOME_EDITOR_POLL_SECONDS="1")
+    server = AppServer(
+        tmp_path_factory.mktemp("pg-app"),
+        own_web_dir=True,  # a prod build of its own: the session's app keeps serving its own build meanwhile
+        HOME_EDITOR_DB_URL=plain,
+        HOME_EDITOR_POLL_SECONDS="1",
+    )
     server.start()
     yield server, url
     server.stop()
