@@ -12,6 +12,7 @@ from pathlib import Path
 import reflex as rx
 
 from home_editor.settings import db_url_from, load_env_files
+from home_editor.web_respawn import respawn_failed_web_workers
 
 
 def _use_wheel_nodejs() -> None:
@@ -37,6 +38,7 @@ def _tolerate_oversized_browser_storage() -> None:
 _use_wheel_nodejs()
 load_env_files(Path(__file__).parent)
 _tolerate_oversized_browser_storage()
+respawn_failed_web_workers()  # one web worker dying must not stop the others (granian's default)
 
 config = rx.Config(
     app_name="home_editor",
