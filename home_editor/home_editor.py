@@ -8,6 +8,7 @@ import logging
 import reflex as rx
 from starlette.applications import Starlette
 
+from home_editor.components.dropzone import REPORT_CUT_OFF_UPLOADS
 from home_editor.components.header import PRODUCT_NAME
 from home_editor.core.errors import ConfigError
 from home_editor.export.routes import export_routes
@@ -41,7 +42,7 @@ app = rx.App(
             *export_routes(lambda: get_services().exports),
         ]
     ),
-    head_components=[rx.el.link(rel="icon", href="/favicon.ico", sizes="any")],
+    head_components=[rx.el.link(rel="icon", href="/favicon.ico", sizes="any"), REPORT_CUT_OFF_UPLOADS],
 )
 app.add_page(
     index,

@@ -70,6 +70,23 @@ def _camera_button() -> rx.Component:
     return button
 
 
+CUT_OFF_TRIGGER = "upload-cut-off"
+# Reflex's upload request only logs a network failure (the web worker taking the drop in died, the network
+# went away) to the console; this reports it to the page's state, which tells the user. Chromium first
+# re-sends the request by itself where it can (a broken reused connection): only a final failure counts.
+REPORT_CUT_OFF_UPLOADS = rx.script(
+    f"""(() => {{
+  const open = XMLHttpRequest.prototype.open;
+  XMLHttpRequest.prototype.open = function (method, url, ...rest) {{
+    if (method === "POST" && String(url).includes("/_upload")) {{
+      this.addEventListener("error", () => document.getElementById("{CUT_OFF_TRIGGER}")?.click());
+    }}
+    return open.call(this, method, url, ...rest);
+  }};
+}})();"""
+)
+
+
 def dropzone() -> rx.Component:
     """Drop or pick photos here; uploads start at once. The server checks every file again."""
     return rx.vstack(
@@ -99,6 +116,13 @@ def dropzone() -> rx.Component:
             **_upload_props(UPLOAD_ID),
         ),
         _camera_button(),
+        rx.el.button(  # clicked by REPORT_CUT_OFF_UPLOADS (in the page's head) when an upload request fails
+            id=CUT_OFF_TRIGGER,
+            type="button",
+            hidden=True,
+            tab_index=-1,
+            on_click=LibraryState.upload_cut_off,
+        ),
         rx.cond(
             LibraryState.uploading,
             rx.progress(

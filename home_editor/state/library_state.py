@@ -26,6 +26,10 @@ UPLOAD_ID = "photos"
 LATE_PROGRESS_MS = 3_000
 COALESCE_SECONDS = 0.15
 STALLED_UPLOAD_MS = 30_000
+CUT_OFF_UPLOAD = (
+    "The upload was cut off before it finished (the connection to the server was lost). Photos that are not"
+    " shown here were not added: drop them again."
+)
 
 
 class LibraryState(rx.State):
@@ -128,6 +132,15 @@ class LibraryState(rx.State):
         self.uploading = True
         self.upload_percent = round(float(value) * 100)
         self._upload_progress_ms = now_ms()
+
+    @rx.event
+    def upload_cut_off(self):
+        """The browser's upload request failed for good (the web worker taking it in died, the network went
+        away): end the upload here and tell the user what to do (every file taken in whole is kept and shown).
+        A handler that died with its process never cleared its flag: cleared here."""
+        self.uploading, self._upload_handling, self.upload_percent = False, False, 0
+        self._upload_ended_ms = now_ms()
+        return rx.toast.error(CUT_OFF_UPLOAD)
 
     @rx.event
     def toggle_compact(self):
