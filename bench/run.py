@@ -15,6 +15,7 @@ from pathlib import Path
 from bench.browser_bench import run_browser_metrics
 from bench.claim_bench import claim_figures
 from bench.hops_bench import hop_figures
+from bench.live_bench import live_update_figures
 from bench.loop_bench import loop_stalls_ms
 from bench.model_bench import model_figures
 from bench.processing_bench import processing_times
@@ -74,6 +75,8 @@ def main() -> None:
     results["claims"] = claim_figures(quick=args.quick)
     print("job workers…", flush=True)
     results["workers"] = worker_figures(quick=args.quick)
+    print("live updates across processes, in the browser…", flush=True)
+    results["live"] = live_update_figures(quick=args.quick)
     results["duration_s"] = time.time() - started
     rows = rows_for(results)
     width = max(len(row[0]) for row in rows)
