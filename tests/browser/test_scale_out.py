@@ -122,7 +122,7 @@ def test_a_web_worker_killed_mid_job_and_mid_upload_loses_nothing(
         library = local_storage(tabs[0])["library"]
         big = tmp_path / "big.jpg"
         big.write_bytes(photo_bytes("textured", "ring", 2000))  # ~0.7 MB: at 32 KB/s it takes ~20 s to send
-        with server.hold_local_jobs():  # the jobs provably run in the job worker during both kills
+        with server.hold_local_jobs():  # the jobs provably run in the job worker during the kills
             tabs[0].set_input_files(DROP, photos(tmp_path, 2, "web-kill", offset=110))
             wait_until(lambda: _running(server, library) == 2, what="both jobs running in the job worker")
             for tab in tabs:
