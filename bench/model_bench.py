@@ -10,20 +10,24 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import psutil
+from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from bench.browser_bench import CHROMIUM_ARGS, _chromium, _photos, round_trips
 from bench.images import product_photo
 from bench.stats import machine, summary
-from home_editor.processing.cutout_model import model_cut_out
+from home_editor.processing.cutout_model import MAX_SIDE, alpha_at, input_side, model_cut_out, predict
+from home_editor.processing.images import load_for_processing, load_reduced_jpeg
 from home_editor.processing.model_convert import float32_model
 from home_editor.processing.model_fetch import fetch_model
+from home_editor.processing.png_writer import rgba_png
 from home_editor.processing.pools import run_job_work
 from home_editor.settings import Settings
 from tests.browser.app_server import AppServer
@@ -56,6 +60,33 @@ async def cutout_seconds(model: str, photos: list[bytes], *, concurrency: int) -
     started = time.perf_counter()
     times = await asyncio.gather(*(one(photo) for photo in photos))
     return list(times), time.perf_counter() - started
+
+
+def _stage(name: str, times: dict[str, list[tuple[float, float]]], work, *args, **kwargs):
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work(*args, **kwargs)
+    times.setdefault(name, []).append((time.perf_counter() - wall, time.process_time() - cpu))
+    return result
+
+
+def stage_figures(model: str, photo: bytes, runs: int) -> dict[str, dict[str, float]]:
+    """Where a 12 MP cutout's time goes, stage by stage, run one after the other in this process (in the
+    app the full decode overlaps the reduced decode and the inference): median wall and process CPU
+    seconds (CPU counts every thread, so the inference's is about its wall times the cores it uses)."""
+    times: dict[str, list[tuple[float, float]]] = {}
+    side = input_side(model)
+    for _ in range(runs + 1):  # the first run warms caches and is dropped
+        reduced = _stage("reduced_decode", times, load_reduced_jpeg, photo, min_side=side, max_pixels=MAX_PIXELS)
+        small = _stage("resize_to_input", times, reduced.resize, (side, side), Image.Resampling.BILINEAR, None, 3.0)
+        mask, _ = _stage("inference", times, predict, small, model)
+        full = _stage("full_decode", times, load_for_processing, photo, max_side=MAX_SIDE, max_pixels=MAX_PIXELS)
+        alpha = _stage("mask_upscale", times, alpha_at, mask, full.size)
+        _stage("compose", times, full.putalpha, alpha)
+        _stage("png_encode", times, rgba_png, full)
+    return {
+        name: {"wall_s": statistics.median(w for w, _ in rows[1:]), "cpu_s": statistics.median(c for _, c in rows[1:])}
+        for name, rows in times.items()
+    }
 
 
 async def pool_figures(model: str, single_runs: int, batch: int) -> dict[str, object]:
@@ -121,9 +152,10 @@ def app_figures(photo_count: int) -> dict[str, object]:
 
 
 def model_figures(*, quick: bool = False) -> dict[str, object]:
-    """Every figure of the cutout model (9a–9e in BENCHMARKS.md)."""
+    """Every figure of the cutout model (10a–10f in BENCHMARKS.md)."""
     results: dict[str, object] = {"preparation_s": preparation_seconds()}
     model = str(float32_model(fetch_model(Settings.from_env({}).model_dir)))  # as the app prepares it
+    results["stages_12mp"] = stage_figures(model, product_photo(4000, 3000, quality=90, seed=1), 3 if quick else 5)
     results |= asyncio.run(pool_figures(model, single_runs=3 if quick else 7, batch=6 if quick else 20))
     print(json.dumps(results, default=str), flush=True)  # what is measured so far, should the app part fail
     results |= app_figures(4 if quick else 6)

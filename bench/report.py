@@ -90,7 +90,16 @@ def _model_rows(m: dict | None) -> list[Row]:
         ("10c UI round trip, 2 model cutouts", f"p95 {busy['p95']:.0f} ms (n={busy['n']}) · idle {m['round_trip_idle_ms']['p95']:.0f} ms", "p95 ≤ 50 ms", _verdict(busy["p95"] <= 50)),
         ("10d peak app RSS, 2 model workers", f"{m['peak_rss_mib']:.0f} MiB ({m['photos']} 12 MP photos)", "≤ 3 GiB", _verdict(m["peak_rss_mib"] <= 3072)),
         ("10e first-start model preparation", f"{m['preparation_s']:.1f} s (npm pack, verify, write)", "report", "—"),
+        *_stage_rows(m.get("stages_12mp")),
     ]  # fmt: skip
+
+
+def _stage_rows(stages: dict | None) -> list[Row]:
+    """10a's stages one after the other (wall / process CPU), when measured."""
+    if not stages:
+        return []
+    text = " · ".join(f"{name.replace('_', ' ')} {s['wall_s']:.2f}/{s['cpu_s']:.2f}" for name, s in stages.items())
+    return [("10f 12 MP cutout stages (wall/CPU s)", text, "report", "—")]
 
 
 def _claim_rows(c: dict | None) -> list[Row]:

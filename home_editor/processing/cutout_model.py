@@ -20,6 +20,7 @@ import dataclasses
 import io
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -27,9 +28,10 @@ import numpy as np
 from PIL import Image
 
 from home_editor.core.cutout_notes import doubtful_note, kept_whole_note
+from home_editor.core.errors import BadInputError
 from home_editor.file_lock import exclusive_lock
 from home_editor.processing.base import Cutout
-from home_editor.processing.images import load_for_processing
+from home_editor.processing.images import load_for_processing, load_reduced_jpeg
 from home_editor.processing.png_writer import rgba_png
 
 ISNET_SIDE = 1024
@@ -82,6 +84,11 @@ def _input_side(session) -> int:
     return side if isinstance(side, int) and side > 0 else ISNET_SIDE
 
 
+def input_side(model_path: str) -> int:
+    """The side of the model's square input (1024 for ISNet)."""
+    return _input_side(_session(model_path, inference_threads()))
+
+
 def predict(rgb: Image.Image, model_path: str, *, threads: int | None = None) -> tuple[np.ndarray, float]:
     """The model's mask for an RGB image at the model's resolution (min-max normalised to 0–1) and the
     raw output's maximum (how sure the model is that there is an object at all)."""
@@ -126,19 +133,31 @@ def alpha_at(mask: np.ndarray, size: tuple[int, int]) -> Image.Image:
 
 
 def model_cut_out(data: bytes, *, model_path: str, max_pixels: int) -> Cutout:
-    """The cutout of a photo at its own resolution, upright (EXIF), as an RGBA PNG with a note."""
-    image = load_for_processing(data, max_side=MAX_SIDE, max_pixels=max_pixels)
-    if image.mode == "RGBA" and np.asarray(image.getchannel("A")).min() < 250:
-        return Cutout(png=_png(image), note="The image was already transparent; kept as it was.")
+    """The cutout of a photo at its own resolution, upright (EXIF), as an RGBA PNG with a note.
+
+    A JPEG's model input comes from a reduced decode (DCT scaling) while a second thread decodes the full
+    photo, which the model does not need until its mask is ready: the full decode overlaps the small one
+    and the inference instead of preceding them."""
+    with ThreadPoolExecutor(max_workers=1) as background:
+        decoding = background.submit(load_for_processing, data, max_side=MAX_SIDE, max_pixels=max_pixels)
+        try:
+            reduced = load_reduced_jpeg(data, min_side=input_side(model_path), max_pixels=max_pixels)
+        except BadInputError:
+            decoding.result()  # the full decode's own refusal, if it has one
+            raise
+        if reduced is None:
+            image = decoding.result()
+            if image.mode == "RGBA" and np.asarray(image.getchannel("A")).min() < 250:
+                return Cutout(png=_png(image), note="The image was already transparent; kept as it was.")
+            reduced = image if image.mode == "RGB" else image.convert("RGB")
+        mask, raw_max = predict(reduced, model_path)
+        image = decoding.result()
     rgb = image if image.mode == "RGB" else image.convert("RGB")
-    mask, raw_max = predict(rgb, model_path)
     judgement = judge_mask(mask, raw_max)
     if not judgement.usable:
         return Cutout(png=_png(rgb), note=kept_whole_note(judgement.doubt))
-    return Cutout(
-        png=rgba_png(np.asarray(rgb), np.asarray(alpha_at(mask, rgb.size))),
-        note=doubtful_note(judgement.doubt) if judgement.doubt else "",
-    )
+    rgb.putalpha(alpha_at(mask, rgb.size))  # in place: the photo becomes the cutout
+    return Cutout(png=rgba_png(rgb), note=doubtful_note(judgement.doubt) if judgement.doubt else "")
 
 
 def warm_model(model_path: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from bench.report import _claim_rows, measured_on, rows_for
+from bench.report import _claim_rows, _model_rows, measured_on, rows_for
 from bench.stats import source
 
 
@@ -80,3 +80,17 @@ def test_the_zip_rows_report_throughput_and_judge_the_memory_rise_of_the_stored_
     over = _zip_rows({"stored": run | {"rss_peak_mib": 180.0, "rss_rise_mib": 110.0}, "composed": run | {
         "rss_peak_mib": 1, "rss_rise_mib": 1}})  # fmt: skip
     assert over[1][3] == "MISSED"
+
+
+def test_the_model_rows_show_each_stage_of_a_12_mp_cutout_when_it_was_measured() -> None:
+    summary = {"n": 7, "p50": 1.5, "p95": 1.7}
+    model = {
+        "cutout_12mp_s": summary, "batch": {"total_s": 90.0, "per_minute": 13.3},
+        "round_trip_two_model_cutouts_ms": summary, "round_trip_idle_ms": summary, "peak_rss_mib": 2000.0,
+        "photos": 6, "preparation_s": 20.0,
+    }  # fmt: skip
+    stages = {"reduced_decode": {"wall_s": 0.06, "cpu_s": 0.05}, "inference": {"wall_s": 1.4, "cpu_s": 2.7}}
+    rows = {row[0]: row for row in _model_rows(model | {"stages_12mp": stages})}
+    assert rows["10f 12 MP cutout stages (wall/CPU s)"][1] == "reduced decode 0.06/0.05 · inference 1.40/2.70"
+    assert rows["10a model cutout, 12 MP (pool)"][3] == "met"
+    assert len(_model_rows(model)) == len(rows) - 1  # results from before the breakdown still make a report

@@ -14,6 +14,7 @@ from PIL import Image
 from home_editor.core.cutout_notes import background_kept, is_doubtful
 from home_editor.processing.cutout import compute_mask
 from home_editor.processing.cutout_model import alpha_at, model_cut_out
+from home_editor.processing.images import load_for_processing
 from home_editor.processing.model_convert import float32_model
 from home_editor.processing.model_fetch import fetch_model
 from home_editor.settings import Settings
@@ -97,6 +98,21 @@ def test_the_cutout_is_upright_for_a_photo_with_an_exif_rotation(model_path: str
     alpha, _ = _cut(model_path, None, data=data)  # type: ignore[arg-type]
     assert alpha.shape == (SIDE - 160, SIDE)
     assert iou(alpha > 127, truth[80 : SIDE - 80]) >= 0.95
+
+
+def test_a_large_turned_jpeg_keeps_its_own_full_resolution_pixels_where_the_cutout_is_visible(model_path: str) -> None:
+    """A JPEG this large gets its model input from a reduced decode; the cutout must still carry the full
+    decode's pixels, upright, with the mask in the same orientation."""
+    pixels, truth = sample("textured", 2)
+    big = Image.fromarray(pixels).resize((2600, 2100), Image.Resampling.BICUBIC)
+    data = with_orientation(big.transpose(Image.Transpose.ROTATE_270), 8, "JPEG")
+    cutout = model_cut_out(data, model_path=model_path, max_pixels=10**8)
+    found = np.asarray(Image.open(io.BytesIO(cutout.png)))
+    upright = np.asarray(load_for_processing(data, max_side=10**6, max_pixels=10**8))
+    visible = found[..., 3] != 0
+    assert found.shape == (2100, 2600, 4) and (found[..., :3][visible] == upright[visible]).all()
+    truth_big = np.asarray(Image.fromarray(truth).resize((2600, 2100), Image.Resampling.NEAREST))
+    assert iou(found[..., 3] > 127, truth_big) >= 0.95
 
 
 def test_the_mask_is_upsampled_without_steps() -> None:

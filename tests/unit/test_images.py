@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from home_editor.core.errors import BadInputError
-from home_editor.processing.images import accept_upload, load_for_processing
+from home_editor.processing.images import accept_upload, load_for_processing, load_reduced_jpeg
 from tests.bad_inputs import corrupt_png_crc, png_bomb
 from tests.images import encode, two_tone, with_orientation
 
@@ -114,3 +114,16 @@ def test_over_the_pixel_cap_is_refused() -> None:
 def test_processing_decode_is_upright_and_bounded() -> None:
     image = load_for_processing(with_orientation(two_tone(3000, 1500), 6, "JPEG"), max_side=1024, max_pixels=50_000_000)
     assert image.size == (512, 1024) and top_is_red(image)
+
+
+def test_a_reduced_jpeg_decode_is_upright_and_no_side_falls_below_the_asked_one() -> None:
+    data = with_orientation(two_tone(4200, 2100), 6, "JPEG")  # 1/2 scale keeps both sides ≥ 1024, 1/4 would not
+    image = load_reduced_jpeg(data, min_side=1024, max_pixels=50_000_000)
+    assert image is not None and image.mode == "RGB"
+    assert image.size == (1050, 2100) and top_is_red(image)
+
+
+def test_a_reduced_decode_is_only_for_jpeg_and_keeps_the_pixel_cap() -> None:
+    assert load_reduced_jpeg(encode(two_tone(3000, 1500), "PNG"), min_side=1024, max_pixels=50_000_000) is None
+    with pytest.raises(BadInputError, match="megapixels"):
+        load_reduced_jpeg(encode(two_tone(3000, 2000), "JPEG"), min_side=1024, max_pixels=5_000_000)
