@@ -8,8 +8,9 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
+from typing import Any
 
 from home_editor.core import reconcile
 from home_editor.core.backgrounds import parse_background
@@ -149,8 +150,10 @@ class LibraryService:
         job = Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now, message="Queued")
         keys = [file_key(library_id, item.id, item.original), file_key(library_id, item.id, item.thumb)]
         try:
-            original_url = await self.storage.put(keys[0], accepted.original, content_type=content_type_for(keys[0]))
-            thumb_url = await self.storage.put(keys[1], accepted.thumbnail, content_type="image/webp")
+            original_url, thumb_url = await _all_or_raise(
+                self.storage.put(keys[0], accepted.original, content_type=content_type_for(keys[0])),
+                self.storage.put(keys[1], accepted.thumbnail, content_type="image/webp"),
+            )
             item = dataclasses.replace(item, urls={item.original: original_url, item.thumb: thumb_url})
             await self.store.add_item(library_id, item, job, content_hash=content_hash)
         except BaseException:
@@ -334,16 +337,21 @@ async def _accept(data: bytes, settings: Settings) -> tuple[AcceptedImage, str]:
     third of the time of a 12 MP decode), so its thumbnail is ready sooner; other formats are decoded once."""
     if not is_jpeg(data):
         return await run_upload_work(_accept_and_hash, data, settings)
-    checked, thumbnail = await asyncio.gather(
+    (accepted, content_hash), thumbnail = await _all_or_raise(  # the checks' reason first, as `accept_upload` gives it
         run_upload_work(_check_jpeg_and_hash, data, settings),
         run_upload_work(thumbnail_of, data, settings.max_pixels),
-        return_exceptions=True,
     )
-    for outcome in (checked, thumbnail):  # the checks' reason first, as `accept_upload` gives it
+    return dataclasses.replace(accepted, thumbnail=thumbnail), content_hash
+
+
+async def _all_or_raise(*steps: Awaitable[Any]) -> list[Any]:
+    """Run steps side by side and wait for every one of them (a failed step never leaves another running
+    behind the caller's clean-up); then raise the first failure in the given order, if any."""
+    outcomes = await asyncio.gather(*steps, return_exceptions=True)
+    for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
-    accepted, content_hash = checked
-    return dataclasses.replace(accepted, thumbnail=thumbnail), content_hash
+    return outcomes
 
 
 def _accept_and_hash(data: bytes, settings: Settings) -> tuple[AcceptedImage, str]:

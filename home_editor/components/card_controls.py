@@ -10,10 +10,14 @@ from home_editor.views import Card
 
 API_URL = rx.config.get_config().api_url.rstrip("/")
 BACKGROUND_CHOICES = ["transparent", "white", "colour", "shadow"]
+# The first cards are on screen on any window: their pictures load at once, not after a layout pass
+# (lazy loading waits for one); the rest of a long library loads as it scrolls into view.
+EAGER_CARDS = 12
 
 
-def card_image(card: rx.Var[Card]) -> rx.Component:
-    """The original while "Before" is on; else the cutout (its preview) on its background."""
+def card_image(card: rx.Var[Card], *, eager: rx.Var[bool]) -> rx.Component:
+    """The original while "Before" is on; else the cutout (its preview) on its background; `eager` loads
+    it at once (a card near the top) instead of when it nears the window."""
     before = ExportState.showing_original.contains(card.id)
     opaque = card.preview_path != ""
     return rx.box(
@@ -21,7 +25,7 @@ def card_image(card: rx.Var[Card]) -> rx.Component:
             src=rx.cond(before, card.before_url, rx.cond(opaque, API_URL + card.preview_path, card.image_url)),
             alt=rx.cond(before, card.name + " (original)", card.name),
             style=styles.THUMB_IMAGE,
-            loading="lazy",
+            loading=rx.cond(eager, "eager", "lazy"),
             custom_attrs={
                 "data-testid": "item-thumbnail",
                 "decoding": "async",

@@ -4,7 +4,14 @@ before/after and background controls, status, progress and actions."""
 import reflex as rx
 
 from home_editor import styles
-from home_editor.components.card_controls import API_URL, background_picker, before_after, card_image, select_box
+from home_editor.components.card_controls import (
+    API_URL,
+    EAGER_CARDS,
+    background_picker,
+    before_after,
+    card_image,
+    select_box,
+)
 from home_editor.state.library_state import LibraryState
 from home_editor.state.viewer_state import ViewerState
 from home_editor.views import Card
@@ -150,11 +157,11 @@ def _model(card: rx.Var[Card]) -> rx.Component:
     )
 
 
-def item_card(card: rx.Var[Card]) -> rx.Component:
-    """The card of one item."""
+def item_card(card: rx.Var[Card], index: rx.Var[int]) -> rx.Component:
+    """The card of one item; `index` is its place on the page (newest first)."""
     return rx.card(
         rx.vstack(
-            card_image(card),
+            card_image(card, eager=index < EAGER_CARDS),
             rx.hstack(select_box(card), before_after(card), rx.spacer(), background_picker(card), **_ROW),
             rx.text(card.name, size="2", weight="medium", trim="both", style={"word_break": "break-all"}),
             _status(card),
@@ -178,4 +185,5 @@ def item_card(card: rx.Var[Card]) -> rx.Component:
             "data-background": card.background_kind,
             "data-glb-url": rx.cond(card.model_url != "", card.model_url, rx.Var.create(None)),
         },
+        key=card.id,  # React keeps each item's card (and its loaded picture) when a new card arrives on top
     )

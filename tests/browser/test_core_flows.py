@@ -66,6 +66,38 @@ def test_a_dropped_photos_show_at_once_then_become_cutouts(app: AppServer, page:
     assert_each_job_ran_once(app, page)
 
 
+def test_a_new_photo_joins_on_top_and_every_other_card_keeps_its_own_element_and_picture(
+    app: AppServer, page: Page, images: dict[str, Path]
+) -> None:
+    open_app(page, app)
+    with app.hold_local_jobs():  # no cutout changes a picture meanwhile
+        page.set_input_files(DROP, [images["chair.jpg"]])
+        first = page.locator("[data-testid=item-card]").first
+        expect(first.locator("[data-testid=item-thumbnail]")).to_have_js_property("complete", True, timeout=10_000)
+        chair = first.get_attribute("data-item-id")
+        page.evaluate(
+            """id => { const card = document.querySelector(`[data-item-id="${id}"]`);
+                       window.__chair = {card, img: card.querySelector('[data-testid=item-thumbnail]')};
+                       window.__reloaded = 0;
+                       window.__chair.img.addEventListener('load', () => window.__reloaded++); }""",
+            chair,
+        )
+        page.set_input_files(DROP, [images["sofa.jpg"]])
+        cards = page.locator("[data-testid=item-card]")
+        expect(cards).to_have_count(2, timeout=10_000)
+        expect(cards.first.locator("[data-testid=item-thumbnail]")).to_have_js_property("complete", True)
+        assert cards.first.get_attribute("data-item-id") != chair  # the newest photo is on top
+        kept = page.evaluate(
+            """id => { const card = document.querySelector(`[data-item-id="${id}"]`);
+                       return {card: card === window.__chair.card, id: window.__chair.card.dataset.itemId,
+                               img: card.querySelector('[data-testid=item-thumbnail]') === window.__chair.img,
+                               reloaded: window.__reloaded}; }""",
+            chair,
+        )
+    # with cards keyed by position, the chair's element would now show the sofa and load its picture
+    assert kept == {"card": True, "id": chair, "img": True, "reloaded": 0}
+
+
 @pytest.mark.reliability(
     "F1 reloads during processing",
     "3 reloads while two jobs provably run: same items and statuses; all complete, each job run once",

@@ -13,7 +13,7 @@ from PIL import Image
 
 from home_editor.core import mirror
 from home_editor.core.errors import BadInputError, StorageError
-from home_editor.core.layout import cutout_preview_name, file_key, folder_for
+from home_editor.core.layout import THUMB_NAME, cutout_preview_name, file_key, folder_for
 from home_editor.core.models import JobStatus, new_library_id
 from home_editor.services import build_services
 from home_editor.settings import Settings
@@ -85,6 +85,39 @@ async def test_a_storage_failure_half_way_leaves_nothing_behind(services, monkey
         await services.library.add_upload(library, "chair.jpg", photo_bytes())
     assert files_in(services.settings.media_dir) == []
     assert (await services.library.snapshot(library)).items == []
+
+
+async def test_the_clean_up_after_a_failed_store_waits_for_the_other_file_being_written(services, monkeypatch) -> None:
+    """The original and the thumbnail are written side by side: when one fails, the clean-up must come after
+    the other's write, or that file would be left behind."""
+    library = new_library_id()
+    storage: LocalFileStorage = services.storage
+    real_put, real_delete = storage.put, storage.delete
+    loop = asyncio.get_running_loop()
+    thumbnail_may_write = asyncio.Event()
+    writing, writes_at_clean_up = [], []
+
+    async def put(key: str, data: bytes, *, content_type: str) -> str:
+        if key.endswith(THUMB_NAME):
+            await thumbnail_may_write.wait()
+            writing.append(key)
+            try:
+                return await real_put(key, data, content_type=content_type)
+            finally:
+                writing.remove(key)
+        loop.call_soon(thumbnail_may_write.set)  # the thumbnail's write starts as the original's fails
+        raise StorageError("disk full")
+
+    async def delete(keys: list[str]) -> None:
+        writes_at_clean_up.append(list(writing))
+        await real_delete(keys)
+
+    monkeypatch.setattr(storage, "put", put)
+    monkeypatch.setattr(storage, "delete", delete)
+    with pytest.raises(StorageError):
+        await services.library.add_upload(library, "chair.jpg", photo_bytes())
+    assert writes_at_clean_up == [[]]
+    assert files_in(services.settings.media_dir) == []
 
 
 async def test_a_lost_database_is_refilled_from_the_browser_mirror(services, tmp_path: Path) -> None:

@@ -42,3 +42,29 @@ def test_anything_but_an_app_made_key_is_not_found(tmp_path: Path) -> None:
     web = client(tmp_path)
     for path in ["secret.txt", "../secret.txt", "%2e%2e/secret.txt", KEY.replace(".png", ".svg"), "a/b/c.html"]:
         assert web.get(f"/media/{path}").status_code == 404, path
+
+
+def test_a_small_and_a_large_file_come_back_whole_with_the_same_headers(tmp_path: Path) -> None:
+    from home_editor.media_route import SMALL_FILE_BYTES
+
+    web = client(tmp_path)
+    small, large = bytes(range(256)) * 40, bytes(range(256)) * (SMALL_FILE_BYTES // 256 + 7)
+    (tmp_path / KEY).write_bytes(small)
+    big_key = KEY.replace("cutout-", "model-").replace(".png", ".glb")
+    (tmp_path / big_key).write_bytes(large)
+    answers = [web.get(f"/media/{KEY}"), web.get(f"/media/{big_key}")]
+    assert [answer.content for answer in answers] == [small, large]
+    for answer in answers:
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert "sandbox" in answer.headers["content-security-policy"]
+    part = web.get(f"/media/{big_key}", headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.content == large[10:20]
+
+
+def test_a_missing_file_or_a_folder_is_not_found(tmp_path: Path) -> None:
+    web = client(tmp_path)
+    missing = KEY.replace("cutout-abcdefghijkm", "cutout-abcdefghijkn")
+    (tmp_path / KEY.replace(".png", ".webp")).mkdir()
+    assert web.get(f"/media/{missing}").status_code == 404
+    assert web.get(f"/media/{KEY.replace('.png', '.webp')}").status_code == 404
