@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ import reflex as rx
 from home_editor.core.errors import ConfigError
 from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY, clean_text, decode_items, decode_jobs
 from home_editor.core.models import JobType, is_library_id, is_record_id, new_library_id
+from home_editor.core.update_pace import wait_before_update
 from home_editor.jobs.runner import now_ms
 from home_editor.library_service import LibraryService
 from home_editor.state.refresh import show
@@ -24,7 +26,6 @@ from home_editor.views import Card, Stats
 logger = logging.getLogger(__name__)
 UPLOAD_ID = "photos"
 LATE_PROGRESS_MS = 3_000
-COALESCE_SECONDS = 0.15
 STALLED_UPLOAD_MS = 30_000
 CUT_OFF_UPLOAD = (
     "The upload was cut off before it finished (the connection to the server was lost). Photos that are not"
@@ -94,12 +95,13 @@ class LibraryState(rx.State):
                 _show_model_state(self, services)
                 self.ready = True
                 _end_stale_upload(self)
+            shown_at = time.monotonic()
             for toast in toasts:
                 yield toast
             announce = True
             await services.hub.wait(library_id, seen, timeout=services.settings.poll_seconds)
-            if services.hub.version(library_id) != seen:
-                await asyncio.sleep(COALESCE_SECONDS)  # a burst of job updates becomes one page update
+            if services.hub.version(library_id) != seen:  # at once after a quiet spell; a burst as one update
+                await asyncio.sleep(wait_before_update(time.monotonic() - shown_at))
             else:
                 services.runner.wake(library_id)  # the tab's poll: a quiet library gets looked at
 
