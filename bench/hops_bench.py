@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.images import product_photo
-from bench.queue_bench import _enqueue, _setup
+from bench.queue_bench import _queue_and_start, _setup
 from bench.stats import summary
 from home_editor.core.models import new_library_id
 from home_editor.services import build_services
@@ -76,11 +76,10 @@ async def enqueue_to_start_hops(rounds: int = 5) -> int:
     counter.install()
     counts = []
     with tempfile.TemporaryDirectory() as folder:
-        store, runner, executor, library = await _setup(Path(folder))
+        _store, runner, executor, library = await _setup(Path(folder))
         for _ in range(rounds):
             with counter.counting():
-                job = await _enqueue(store, library)
-                runner.notice_new_work(library)
+                job = await _queue_and_start(runner, library)
                 await executor.events.setdefault(job.id, asyncio.Event()).wait()
             counts.append(counter.count)
             await runner.until_idle(library)
