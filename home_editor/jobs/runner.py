@@ -428,11 +428,11 @@ class Runner:
                 outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
             finally:  # the work has ended before the store frees its slot, so the journal never shows
                 self._journal.record("end", job.id, job.type.value)  # a claim by another process overlapping it
-            await finish_even_if_cancelled(self._record(job, outcome))
+            await finish_even_if_cancelled(self._record(library_id, job, outcome))
         except (asyncio.CancelledError, ClaimLostError):
             pass  # cancelled by the user, or the claim moved on: nothing to record
         except Exception as error:
-            await self._record_failure(job, error)
+            await self._record_failure(library_id, job, error)
         finally:
             self._forget_running(job)  # no await from here on: the drain sees the slot free and woken
             self._hub.notify(library_id)
@@ -442,38 +442,58 @@ class Runner:
                     for other in list(self._drains):
                         self.wake(other)
 
-    async def _record(self, job: Job, outcome: Outcome) -> None:
+    async def _settle(self, library_id: str, write: Callable[[LibraryStore], R]) -> R:
+        """Settle an attempt with `write` and hand its slot on: the library's next due jobs are claimed in
+        the same store call, so from one job's end to the next one's start is one hand-off. Not with a
+        process-wide cap (`worker_slots`): there a freed slot goes to whichever library takes it first."""
+        if self._shut_down or self._poll_only or self._settings.worker_slots:
+            return await self._store.run(write)
+        free = self._free_slots(library_id) + 1  # the settling job's own slot (it still counts as running)
+        # Its id stays in `still_running`: a retry that is due at once is not claimed while it still ends here.
+        result, claimed = await self._store.claiming(self._claim_request(library_id, free), write)
+        if not self._shut_down:
+            self._start_claimed(library_id, claimed)
+        return result
+
+    async def _record(self, library_id: str, job: Job, outcome: Outcome) -> None:
         """Record a result on the job and its item, or discard its files when the claim is gone (never
         neither: a cancel meanwhile waits for this to end)."""
-        done = await self._store.complete(
-            job.id,
-            job.lease_token,
-            now_ms=self._clock(),
-            result=outcome.name,
-            url=outcome.url,
-            note=outcome.note,
-            more_urls=outcome.more_urls,
+        now = self._clock()  # read here: the write runs on the store's thread
+        done = await self._settle(
+            library_id,
+            lambda store: store.complete(
+                job.id,
+                job.lease_token,
+                now_ms=now,
+                result=outcome.name,
+                url=outcome.url,
+                note=outcome.note,
+                more_urls=outcome.more_urls,
+            ),
         )
         if done is None:
             await self._executor.discard(outcome.keys)
         else:
             await self.forget_remote([done])  # only now, with the result recorded (contract §9)
 
-    async def _record_failure(self, job: Job, error: Exception) -> None:
+    async def _record_failure(self, library_id: str, job: Job, error: Exception) -> None:
         if not isinstance(error, HomeEditorError):
             logger.exception("Job %s failed", job.id)
         retryable = getattr(error, "retryable", True)  # our permanent errors say False; the unknown may pass
         max_attempts = self._settings.max_attempts
-        settled = await self._store.fail(
-            job.id,
-            job.lease_token,
-            error=user_message(
-                error, retried=scheduler.will_retry(job, retryable=retryable, max_attempts=max_attempts)
+        now = self._clock()
+        message = user_message(error, retried=scheduler.will_retry(job, retryable=retryable, max_attempts=max_attempts))
+        settled = await self._settle(
+            library_id,
+            lambda store: store.fail(
+                job.id,
+                job.lease_token,
+                error=message,
+                retryable=retryable,
+                now_ms=now,
+                max_attempts=max_attempts,
+                backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
             ),
-            retryable=retryable,
-            now_ms=self._clock(),
-            max_attempts=max_attempts,
-            backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
         )
         if settled is not None and settled.status is JobStatus.FAILED:
             await self.forget_remote([settled])  # failed for good: no attempt will re-attach to it

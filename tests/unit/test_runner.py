@@ -584,3 +584,32 @@ async def test_a_job_started_as_it_was_queued_has_its_lease_renewed_by_the_tick(
     assert (await recording.job(queued.id)).lease_until_ms == first_lease + 1_000
     executor.gate.set()
     await asyncio.wait_for(runner.until_idle(library), 5)
+
+
+async def test_a_finished_job_hands_its_slot_to_the_next_in_the_same_store_call(env) -> None:
+    runner, recording, executor = recorded_runner(env, dataclasses.replace(FAST, concurrency=1, poll_seconds=30))
+    library = new_library_id()
+    await recording.ensure_library(library, 0)
+    executor.gate.clear()
+    [_, second], write = adding(library, 2)
+    await runner.enqueue(library, write)
+    await until_started(executor, 1)
+    ended_at = len(recording.calls)
+    executor.gate.set()
+    await asyncio.wait_for(runner.until_idle(library), 5)
+    # the first's result is recorded and the second claimed in one call: no wake, no second trip
+    assert executor.calls_before[second.id][ended_at:] == ["claiming"]
+    assert await statuses(recording, library) == [JobStatus.COMPLETED, JobStatus.COMPLETED]
+
+
+async def test_a_failed_attempt_due_again_at_once_is_not_claimed_while_it_still_ends(env) -> None:
+    runner, recording, executor = recorded_runner(env, dataclasses.replace(FAST, retry_base_seconds=0))
+    library = new_library_id()
+    await recording.ensure_library(library, 0)
+    [retried], write = adding(library)
+    executor.steps[retried.id] = [TransientError("busy")]
+    await runner.enqueue(library, write)
+    await asyncio.wait_for(runner.until_idle(library), 5)
+    done = await recording.job(retried.id)
+    assert (done.status, done.attempts) == (JobStatus.COMPLETED, 2)
+    assert executor.peak_per_job == 1
