@@ -90,6 +90,31 @@ async def enqueue_to_start_hops(rounds: int = 5) -> int:
     return int(statistics.median(counts))
 
 
+async def end_to_next_start_hops(rounds: int = 5) -> int:
+    """Hand-offs from a job's work ending (its result not yet recorded) until the next queued job of the
+    library starts, one slot (concurrency 1): recording the result and handing the slot on."""
+    counter = HandOffs()
+    counter.install()
+    counts = []
+    with tempfile.TemporaryDirectory() as folder:
+        _store, runner, executor, library = await _setup(Path(folder), concurrency=1)
+        for _ in range(rounds):
+            gate = asyncio.Event()
+            executor.before_end = gate.wait
+            first = await _queue_and_start(runner, library)
+            second = await _queue_and_start(runner, library)
+            await executor.events.setdefault(first.id, asyncio.Event()).wait()
+            await asyncio.sleep(0.2)  # the drain woken by the second's queuing has looked and waits again
+            with counter.counting():
+                executor.before_end = None
+                gate.set()  # the first job's work ends now
+                await executor.events.setdefault(second.id, asyncio.Event()).wait()
+            counts.append(counter.count)
+            await runner.until_idle(library)
+        await runner.shutdown()
+    return int(statistics.median(counts))
+
+
 async def drop_to_thumbnail_hops(rounds: int = 3) -> int:
     """Hand-offs on the server from a received photo (in the spool) until its card's snapshot is read:
     intake (read, checks, thumbnail, hash), storing both files, adding the item, the snapshot."""
@@ -165,6 +190,7 @@ async def hop_figures() -> dict[str, object]:
         "enqueue_to_start": await enqueue_to_start_hops(),
         "drop_to_thumbnail": await drop_to_thumbnail_hops(),
         "wake_to_page_update": await wake_to_page_update_hops(),
+        "end_to_next_start": await end_to_next_start_hops(),
     }
 
 

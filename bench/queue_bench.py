@@ -10,6 +10,7 @@ import math
 import random
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from home_editor.core.models import Item, Job, JobType, new_id, new_library_id
@@ -30,12 +31,15 @@ class TimedExecutor:
         self.started: dict[str, float] = {}
         self.ended: dict[str, float] = {}
         self.events: dict[str, asyncio.Event] = {}
+        self.before_end: Callable[[], Awaitable[object]] | None = None  # holds the work back (the hand-off bench)
 
     async def run(self, library_id: str, job: Job, hooks: object) -> Outcome:
         self.started[job.id] = time.perf_counter()
         self.events.setdefault(job.id, asyncio.Event()).set()
         if self.seconds:
             await asyncio.sleep(self.seconds)
+        if self.before_end is not None:
+            await self.before_end()
         self.ended[job.id] = time.perf_counter()
         return Outcome(name=f"cutout-{new_id()}.png", url="u", note="", keys=[])
 
