@@ -17,15 +17,18 @@ import json
 import statistics
 import tempfile
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
 from bench.images import product_photo
-from bench.queue_bench import _enqueue, _setup
+from bench.queue_bench import _new_work, _queue_and_start, _setup
 from bench.stats import summary
 from home_editor.core.models import new_library_id
+from home_editor.jobs.changes import ChangeHub
 from home_editor.services import build_services
 from home_editor.settings import Settings
+from home_editor.state.refresh import load_view, show_view
 
 
 class HandOffs:
@@ -76,12 +79,36 @@ async def enqueue_to_start_hops(rounds: int = 5) -> int:
     counter.install()
     counts = []
     with tempfile.TemporaryDirectory() as folder:
-        store, runner, executor, library = await _setup(Path(folder))
+        _store, runner, executor, library = await _setup(Path(folder))
         for _ in range(rounds):
             with counter.counting():
-                job = await _enqueue(store, library)
-                runner.notice_new_work(library)
+                job = await _queue_and_start(runner, library)
                 await executor.events.setdefault(job.id, asyncio.Event()).wait()
+            counts.append(counter.count)
+            await runner.until_idle(library)
+        await runner.shutdown()
+    return int(statistics.median(counts))
+
+
+async def end_to_next_start_hops(rounds: int = 5) -> int:
+    """Hand-offs from a job's work ending (its result not yet recorded) until the next queued job of the
+    library starts, one slot (concurrency 1): recording the result and handing the slot on."""
+    counter = HandOffs()
+    counter.install()
+    counts = []
+    with tempfile.TemporaryDirectory() as folder:
+        _store, runner, executor, library = await _setup(Path(folder), concurrency=1)
+        for _ in range(rounds):
+            gate = asyncio.Event()
+            executor.before_end = gate.wait
+            first = await _queue_and_start(runner, library)
+            second = await _queue_and_start(runner, library)
+            await executor.events.setdefault(first.id, asyncio.Event()).wait()
+            await asyncio.sleep(0.2)  # the drain woken by the second's queuing has looked and waits again
+            with counter.counting():
+                executor.before_end = None
+                gate.set()  # the first job's work ends now
+                await executor.events.setdefault(second.id, asyncio.Event()).wait()
             counts.append(counter.count)
             await runner.until_idle(library)
         await runner.shutdown()
@@ -117,11 +144,53 @@ async def drop_to_thumbnail_hops(rounds: int = 3) -> int:
     return int(statistics.median(counts))
 
 
+def _tab_state() -> types.SimpleNamespace:
+    """What `show_view` reads and writes of a tab's LibraryState (Reflex's own state handling around it,
+    the state lock and the delta sent, makes no thread hand-off: the disk state manager writes later,
+    debounced, in a task of its own)."""
+    return types.SimpleNamespace(
+        cards=[], stats=None, items_mirror="", jobs_mirror="", _shown_digest="", _statuses={},
+        _batch_cutouts=[], _batch_models=[],
+    )  # fmt: skip
+
+
+async def wake_to_page_update_hops(rounds: int = 5, items: int = 50) -> int:
+    """Hand-offs from a change in a library (a job's progress) until a tab watching it has the new view
+    in its state: the tab's wait ends, it reads the library and works out its page (cards, counts, the
+    mirror's texts), as `LibraryState.watch_library` does (less its coalescing pause, a sleep)."""
+    counter = HandOffs()
+    counter.install()
+    counts = []
+    with tempfile.TemporaryDirectory() as folder:
+        store, runner, _executor, library = await _setup(Path(folder))
+        for _ in range(items):
+            item, job = _new_work()
+            store.sync.add_item(library, item, job)
+        hub, state = ChangeHub(), _tab_state()
+        for _ in range(rounds):
+            seen = hub.version(library)
+
+            async def tab(seen: int = seen) -> None:
+                await hub.wait(library, seen, timeout=30)
+                show_view(state, await load_view(store, library))
+
+            watching = asyncio.create_task(tab())
+            await asyncio.sleep(0)  # the tab waits
+            with counter.counting():
+                hub.notify(library)
+                await watching
+            counts.append(counter.count)
+        await runner.shutdown()
+    return int(statistics.median(counts))
+
+
 async def hop_figures() -> dict[str, object]:
     return {
         "idle_wakeup_ms": await idle_wakeup_ms(),
         "enqueue_to_start": await enqueue_to_start_hops(),
         "drop_to_thumbnail": await drop_to_thumbnail_hops(),
+        "wake_to_page_update": await wake_to_page_update_hops(),
+        "end_to_next_start": await end_to_next_start_hops(),
     }
 
 

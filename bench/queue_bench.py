@@ -10,6 +10,7 @@ import math
 import random
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from home_editor.core.models import Item, Job, JobType, new_id, new_library_id
@@ -30,12 +31,15 @@ class TimedExecutor:
         self.started: dict[str, float] = {}
         self.ended: dict[str, float] = {}
         self.events: dict[str, asyncio.Event] = {}
+        self.before_end: Callable[[], Awaitable[object]] | None = None  # holds the work back (the hand-off bench)
 
     async def run(self, library_id: str, job: Job, hooks: object) -> Outcome:
         self.started[job.id] = time.perf_counter()
         self.events.setdefault(job.id, asyncio.Event()).set()
         if self.seconds:
             await asyncio.sleep(self.seconds)
+        if self.before_end is not None:
+            await self.before_end()
         self.ended[job.id] = time.perf_counter()
         return Outcome(name=f"cutout-{new_id()}.png", url="u", note="", keys=[])
 
@@ -55,11 +59,23 @@ async def _setup(folder: Path, **settings: object) -> tuple[AsyncLibraryStore, R
     return store, runner, executor, library
 
 
-async def _enqueue(store: AsyncLibraryStore, library: str) -> Job:
+def _new_work() -> tuple[Item, Job]:
     now = now_ms()
     item = Item(id=new_id(), name="bench.jpg", created_ms=now, updated_ms=now, original="original.jpg")
-    job = Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now)
+    return item, Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now)
+
+
+async def _enqueue(store: AsyncLibraryStore, library: str) -> Job:
+    """Add an item and its job without telling the runner (a batch, noticed afterwards)."""
+    item, job = _new_work()
     await store.add_item(library, item, job)
+    return job
+
+
+async def _queue_and_start(runner: Runner, library: str) -> Job:
+    """Add an item and its job the way the app queues work: claimed at once when a slot is free."""
+    item, job = _new_work()
+    await runner.enqueue(library, lambda store: store.add_item(library, item, job))
     return job
 
 
@@ -68,13 +84,12 @@ async def pickup_latencies(count: int, *, wake_on_enqueue: bool) -> list[float]:
     favourite); milliseconds from queuing to the job starting."""
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as folder:
-        store, runner, executor, library = await _setup(Path(folder), wake_on_enqueue=wake_on_enqueue)
+        _store, runner, executor, library = await _setup(Path(folder), wake_on_enqueue=wake_on_enqueue)
         latencies = []
         for _ in range(count):
             await asyncio.sleep(rng.uniform(0, 2.0))
             started = time.perf_counter()
-            job = await _enqueue(store, library)
-            runner.notice_new_work(library)
+            job = await _queue_and_start(runner, library)
             await asyncio.wait_for(executor.events.setdefault(job.id, asyncio.Event()).wait(), 30)
             latencies.append((executor.started[job.id] - started) * 1000)
             while runner.running_count(library):

@@ -58,9 +58,11 @@ def _hop_rows(h: dict | None) -> list[Row]:
         return []
     idle, hot = h["idle_wakeup_ms"]["after_idle"], h["idle_wakeup_ms"]["hot"]
     return [
-        ("14a hand-offs, enqueue→start", f"{h['enqueue_to_start']} (loop → thread → loop)", "report", "—"),
+        ("14a hand-offs, enqueue→start", f"{h['enqueue_to_start']} (queued and claimed in one store call)", "report", "—"),
         ("14b hand-offs, drop→thumbnail", f"{h['drop_to_thumbnail']} on the server, spool → card snapshot", "report", "—"),
         ("14c host: one hand-off", f"after 0.3 s idle p50 {idle['p50']:.2f} ms · p95 {idle['p95']:.2f} ms · hot p50 {hot['p50']:.2f} ms", "context", "—"),
+        *([("14d hand-offs, tab wake→page update", f"{h['wake_to_page_update']} (read and encode in one)", "report", "—")] if "wake_to_page_update" in h else []),
+        *([("14e hand-offs, job end→next start", f"{h['end_to_next_start']} (result recorded, slot handed on)", "report", "—")] if "end_to_next_start" in h else []),
     ]  # fmt: skip
 
 
@@ -218,7 +220,10 @@ def write_markdown(path: Path, results: dict, rows: list[Row]) -> None:
         "on white (composed by Pillow per entry).",
         "14, `bench/hops_bench.py`: every hand-off from the event loop to a thread begun during one operation",
         "(median of rounds), and the round trip of `asyncio.to_thread(int)` right after another and after 0.3 s",
-        "idle (what one costs here).",
+        "idle (what one costs here). 14a: a job queued with a slot free until its executor starts; 14d: a change",
+        "in a library of 50 items until a watching tab has read it and worked out its page (Reflex's own state",
+        "handling around that makes no hand-off: the disk state manager writes later, debounced); 14e: one slot,",
+        "a job's work ends until the next queued job starts.",
         "",
     ]
     path.write_text("\n".join(lines))

@@ -219,10 +219,9 @@ class LibraryService:
             id=new_id(), item_id=item_id, type=JobType.GLB, created_ms=now, updated_ms=now, priority=priority,
             message="Queued",
         )  # fmt: skip
-        if await self.store.queue(library_id, job) is None:
-            return False
+        if await self.runner.enqueue(library_id, lambda store: store.queue(library_id, job)) is None:
+            return False  # queued and, with a slot free, started in the same trip to the store
         self.hub.notify(library_id)
-        self.runner.notice_new_work(library_id)
         return True
 
     async def generate_all_models(self, library_id: str) -> int:
@@ -254,11 +253,12 @@ class LibraryService:
             message="Queued",
         )  # fmt: skip
         old_remote = await self._settled_remote_jobs(library_id, item_id, job_type)
-        queued = await self.store.retry(library_id, item_id, job_type, new_job=fresh)
+        queued = await self.runner.enqueue(
+            library_id, lambda store: store.retry(library_id, item_id, job_type, new_job=fresh)
+        )  # queued and, with a slot free, started in the same trip to the store
         if queued is None:
             return False
         self.hub.notify(library_id)
-        self.runner.notice_new_work(library_id)
         await self.runner.forget_remote(old_remote)  # the new attempt submits afresh; the old record can go
         return True
 

@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from home_editor.core import scheduler
 from home_editor.core.errors import HomeEditorError
@@ -25,8 +25,10 @@ from home_editor.processing.base import JobContext
 from home_editor.settings import Settings
 from home_editor.storage.base import finish_even_if_cancelled
 from home_editor.store.async_store import AsyncLibraryStore
+from home_editor.store.library_store import ClaimRequest, LibraryStore
 
 logger = logging.getLogger(__name__)
+R = TypeVar("R")
 
 
 _last_ms = 0
@@ -123,9 +125,39 @@ class Runner:
         if self._shut_down or not self._claims:
             return
         self._wakes.setdefault(library_id, asyncio.Event()).set()
+        self._keep_draining(library_id)
+
+    def _keep_draining(self, library_id: str) -> None:
+        """Make sure the library has a drain task (it claims when woken, and ticks every poll)."""
         drain = self._drains.get(library_id)
         if drain is None or drain.done():
             self._drains[library_id] = asyncio.create_task(self._drain(library_id), name=f"drain-{library_id[:6]}")
+
+    async def enqueue(self, library_id: str, write: Callable[[LibraryStore], R]) -> R:
+        """Queue work and, when this process has a slot free for the library, start it in the same trip
+        to the store: `write(store)` runs the store calls that queue it on the store's thread, and the
+        library's due jobs are claimed in the same transaction (one hand-off from queuing to starting).
+        Without a free slot (or in a web-only process) the work is noticed as `notice_new_work` does.
+
+        Returns:
+            What `write` returned.
+        """
+        free = 0 if self._shut_down or self._poll_only or not self._claims else self._free_slots(library_id)
+        if free <= 0:
+            result = await self._store.run(write)
+            self.notice_new_work(library_id)
+            return result
+        self._reserved += free
+        try:
+            result, claimed = await self._store.claiming(self._claim_request(library_id, free), write)
+        finally:
+            self._reserved -= free
+        if not claimed and self._announce_work is not None:
+            self._announce_work()  # every slot is held elsewhere: the job workers hear of it
+        if not self._shut_down:  # else the claims expire and are recovered later
+            self._start_claimed(library_id, claimed)
+            self._keep_draining(library_id)  # not woken: it renews the leases and looks at its next tick
+        return result
 
     def notice_new_work(self, library_id: str) -> None:
         """A job was queued: claim it now if a slot is free. (With `wake_on_enqueue` off, as in the
@@ -238,33 +270,51 @@ class Runner:
         return len(self._drains.keys() | self._wakes.keys() | self._expired_at.keys())
 
     async def _drain_until_idle(self, library_id: str) -> None:
+        """Woken (work queued, a slot freed, a tab's poll) or when a held-back job is due, it only claims;
+        every poll it ticks (renews this process's leases, recovers expired ones, claims). A drain started
+        without a wake (its jobs were claimed as they were queued) waits first. It ends when the library
+        has no active job and none of its jobs runs here."""
         wake = self._wakes.setdefault(library_id, asyncio.Event())
+        poll_ms = int(self._settings.poll_seconds * 1000)
+        tick_at = self._clock() + poll_ms
+        timeout = self._settings.poll_seconds
         while True:
+            if not wake.is_set() and self._clock() < tick_at:
+                await self._rest(wake, timeout)
             wake.clear()
-            timeout = self._settings.poll_seconds
             try:
-                await self.tick(library_id)
+                if self._clock() >= tick_at:
+                    tick_at = self._clock() + poll_ms
+                    await self.tick(library_id)
+                else:
+                    await self._claim(library_id)
                 active, next_due = await self._store.queue_state(library_id, self._clock())
             except Exception:
                 logger.exception("Queue tick failed for a library; trying again")
                 active, next_due = 1, None
             if active == 0 and self.running_count(library_id) == 0 and not wake.is_set():
                 return  # no awaits between this check and the return: a wake() now starts a new drain
+            now = self._clock()
+            timeout = max((tick_at - now) / 1000, 0.01)
             if next_due is not None:
-                timeout = min(timeout, max((next_due - self._clock()) / 1000, 0.01))
-            if self._poll_only:
-                await asyncio.sleep(timeout)
-                continue
-            # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that arrives as the wake comes, and
-            # the drain would outlive `shutdown()`, which would then wait for it forever.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await wake.wait()
+                timeout = min(timeout, max((next_due - now) / 1000, 0.01))
+
+    async def _rest(self, wake: asyncio.Event, timeout: float) -> None:
+        """Wait for a wake (or, polling only, just wait) at most `timeout` seconds."""
+        if self._poll_only:
+            await asyncio.sleep(timeout)
+            return
+        # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that arrives as the wake comes, and
+        # the drain would outlive `shutdown()`, which would then wait for it forever.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await wake.wait()
 
     async def tick(self, library_id: str) -> list[Job]:
-        """One step of the library's queue (the drain loop calls it; tests step the runner with it):
+        """The library's periodic step (the drain runs it every poll; tests step the runner with it):
         renew this process's leases first, then return other runners' expired jobs to the queue, then
         claim due jobs for the free slots. Jobs this process runs are never taken for abandoned by it.
+        A wake only claims: renewing and expiring leases is never on the way from queuing to starting.
 
         Returns:
             The jobs claimed and started by this step.
@@ -296,30 +346,49 @@ class Runner:
         if recovered:
             self._hub.notify(library_id)
 
+    def _free_slots(self, library_id: str) -> int:
+        """Jobs of the library this process may claim now (its share of the library's concurrency, within
+        the process's own cap over all libraries, which counts claims under way)."""
+        free = self._settings.concurrency - self.running_count(library_id)
+        if self._settings.worker_slots:
+            free = min(free, self._settings.worker_slots - self.running_count() - self._reserved)
+        return free
+
+    def _claim_request(self, library_id: str, free: int) -> ClaimRequest:
+        return ClaimRequest(
+            library_id=library_id,
+            tokens=[secrets.token_hex(8) for _ in range(free)],
+            now_ms=self._clock(),
+            lease_ms=self._settings.lease_ms,
+            concurrency=self._settings.concurrency,
+            still_running=self._own_job_ids(),
+        )
+
     async def _claim(self, library_id: str) -> list[Job]:
-        settings = self._settings
-        free = settings.concurrency - self.running_count(library_id)
-        if settings.worker_slots:  # this process's own cap, over all libraries, counting claims under way
-            free = min(free, settings.worker_slots - self.running_count() - self._reserved)
+        free = self._free_slots(library_id)
         if free <= 0:
             return []
         self._reserved += free  # other libraries' drains claim meanwhile: they see these slots as taken
         try:
+            request = self._claim_request(library_id, free)
             claimed = await self._store.claim_due(
                 library_id,
-                tokens=[secrets.token_hex(8) for _ in range(free)],
-                now_ms=self._clock(),
-                lease_ms=settings.lease_ms,
-                concurrency=settings.concurrency,
-                still_running=self._own_job_ids(),
+                tokens=request.tokens,
+                now_ms=request.now_ms,
+                lease_ms=request.lease_ms,
+                concurrency=request.concurrency,
+                still_running=request.still_running,
             )
         finally:
             self._reserved -= free
+        self._start_claimed(library_id, claimed)
+        return claimed
+
+    def _start_claimed(self, library_id: str, claimed: list[Job]) -> None:
         for job in claimed:
             self._start(library_id, job)
         if claimed:
             self._hub.notify(library_id)
-        return claimed
 
     def _start(self, library_id: str, job: Job) -> None:
         if job.id in self._running:  # cannot happen (own jobs are never claimed again): never run one twice
@@ -359,11 +428,11 @@ class Runner:
                 outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
             finally:  # the work has ended before the store frees its slot, so the journal never shows
                 self._journal.record("end", job.id, job.type.value)  # a claim by another process overlapping it
-            await finish_even_if_cancelled(self._record(job, outcome))
+            await finish_even_if_cancelled(self._record(library_id, job, outcome))
         except (asyncio.CancelledError, ClaimLostError):
             pass  # cancelled by the user, or the claim moved on: nothing to record
         except Exception as error:
-            await self._record_failure(job, error)
+            await self._record_failure(library_id, job, error)
         finally:
             self._forget_running(job)  # no await from here on: the drain sees the slot free and woken
             self._hub.notify(library_id)
@@ -373,38 +442,58 @@ class Runner:
                     for other in list(self._drains):
                         self.wake(other)
 
-    async def _record(self, job: Job, outcome: Outcome) -> None:
+    async def _settle(self, library_id: str, write: Callable[[LibraryStore], R]) -> R:
+        """Settle an attempt with `write` and hand its slot on: the library's next due jobs are claimed in
+        the same store call, so from one job's end to the next one's start is one hand-off. Not with a
+        process-wide cap (`worker_slots`): there a freed slot goes to whichever library takes it first."""
+        if self._shut_down or self._poll_only or self._settings.worker_slots:
+            return await self._store.run(write)
+        free = self._free_slots(library_id) + 1  # the settling job's own slot (it still counts as running)
+        # Its id stays in `still_running`: a retry that is due at once is not claimed while it still ends here.
+        result, claimed = await self._store.claiming(self._claim_request(library_id, free), write)
+        if not self._shut_down:
+            self._start_claimed(library_id, claimed)
+        return result
+
+    async def _record(self, library_id: str, job: Job, outcome: Outcome) -> None:
         """Record a result on the job and its item, or discard its files when the claim is gone (never
         neither: a cancel meanwhile waits for this to end)."""
-        done = await self._store.complete(
-            job.id,
-            job.lease_token,
-            now_ms=self._clock(),
-            result=outcome.name,
-            url=outcome.url,
-            note=outcome.note,
-            more_urls=outcome.more_urls,
+        now = self._clock()  # read here: the write runs on the store's thread
+        done = await self._settle(
+            library_id,
+            lambda store: store.complete(
+                job.id,
+                job.lease_token,
+                now_ms=now,
+                result=outcome.name,
+                url=outcome.url,
+                note=outcome.note,
+                more_urls=outcome.more_urls,
+            ),
         )
         if done is None:
             await self._executor.discard(outcome.keys)
         else:
             await self.forget_remote([done])  # only now, with the result recorded (contract §9)
 
-    async def _record_failure(self, job: Job, error: Exception) -> None:
+    async def _record_failure(self, library_id: str, job: Job, error: Exception) -> None:
         if not isinstance(error, HomeEditorError):
             logger.exception("Job %s failed", job.id)
         retryable = getattr(error, "retryable", True)  # our permanent errors say False; the unknown may pass
         max_attempts = self._settings.max_attempts
-        settled = await self._store.fail(
-            job.id,
-            job.lease_token,
-            error=user_message(
-                error, retried=scheduler.will_retry(job, retryable=retryable, max_attempts=max_attempts)
+        now = self._clock()
+        message = user_message(error, retried=scheduler.will_retry(job, retryable=retryable, max_attempts=max_attempts))
+        settled = await self._settle(
+            library_id,
+            lambda store: store.fail(
+                job.id,
+                job.lease_token,
+                error=message,
+                retryable=retryable,
+                now_ms=now,
+                max_attempts=max_attempts,
+                backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
             ),
-            retryable=retryable,
-            now_ms=self._clock(),
-            max_attempts=max_attempts,
-            backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
         )
         if settled is not None and settled.status is JobStatus.FAILED:
             await self.forget_remote([settled])  # failed for good: no attempt will re-attach to it

@@ -18,7 +18,7 @@ from home_editor.core.models import JobType, is_library_id, is_record_id, new_li
 from home_editor.core.update_pace import wait_before_update
 from home_editor.jobs.runner import now_ms
 from home_editor.library_service import LibraryService
-from home_editor.state.refresh import show
+from home_editor.state.refresh import load_view, show, show_view
 from home_editor.state.services_access import get_services
 from home_editor.storage.upload_spool import DropReceipt, UploadRefusedError, receive_drop
 from home_editor.views import Card, Stats
@@ -89,9 +89,9 @@ class LibraryState(rx.State):
         announce = False
         while True:
             seen = services.hub.version(library_id)
-            snapshot = await services.library.snapshot(library_id)
+            view = await load_view(services.library.store, library_id)  # one hand-off: read and encode
             async with self:
-                toasts = show(self, snapshot, announce=announce)
+                toasts = show_view(self, view, announce=announce)
                 _show_model_state(self, services)
                 self.ready = True
                 _end_stale_upload(self)

@@ -3,6 +3,7 @@ work that just finished (module functions: they also run on a background task's 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any
 
@@ -12,8 +13,9 @@ from home_editor.core.cutout_notes import background_kept, is_doubtful
 from home_editor.core.mirror import encode_items, encode_jobs
 from home_editor.core.models import Item, JobType
 from home_editor.jobs.runner import now_ms
+from home_editor.store.async_store import AsyncLibraryStore
 from home_editor.store.library_store import Snapshot
-from home_editor.views import cards_for, stats_for
+from home_editor.views import Card, Stats, cards_for, stats_for
 
 ACTIVE = ("pending", "processing")
 CUTOUT_TEXTS = {
@@ -26,23 +28,52 @@ MODEL_TEXTS = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class PageView:
+    """What a snapshot puts on a page, worked out in full: cards, counts, their digest, the mirror's texts."""
+
+    snapshot: Snapshot
+    cards: list[Card]
+    stats: Stats
+    digest: str
+    items_text: str
+    jobs_text: str
+
+
+def page_view(snapshot: Snapshot) -> PageView:
+    """The page's view of a snapshot (plain computing, no state: it runs on any thread)."""
+    cards, stats = cards_for(snapshot, now_ms=now_ms()), stats_for(snapshot)
+    digest = hashlib.blake2b(repr((cards, stats)).encode(), digest_size=12).hexdigest()
+    return PageView(snapshot, cards, stats, digest, encode_items(snapshot.items), encode_jobs(snapshot.jobs))
+
+
+async def load_view(store: AsyncLibraryStore, library_id: str) -> PageView:
+    """Read the library and work out its page view in one hand-off to the store's thread (the encoding
+    of a large library stays off the event loop, and costs no second thread wake-up)."""
+    return await store.run(lambda sync_store: page_view(sync_store.snapshot(library_id)))
+
+
 def show(state: Any, snapshot: Snapshot, *, announce: bool = True) -> list[Any]:
-    """Put a snapshot on the page and into the mirror; return toasts for jobs that just settled.
+    """Put a snapshot on the page and into the mirror; return toasts for jobs that just settled (see
+    `show_view`)."""
+    return show_view(state, page_view(snapshot), announce=announce)
+
+
+def show_view(state: Any, view: PageView, *, announce: bool = True) -> list[Any]:
+    """Put a page view on the page and into the mirror; return toasts for jobs that just settled.
 
     Args:
         state: The tab's LibraryState (or its proxy).
-        snapshot: The library as the store has it.
+        view: The library as the store has it, worked out for the page (`page_view`, `load_view`).
         announce: False on a page's first view, so reopening a page does not repeat old news.
     """
-    cards, stats = cards_for(snapshot, now_ms=now_ms()), stats_for(snapshot)
-    digest = hashlib.blake2b(repr((cards, stats)).encode(), digest_size=12).hexdigest()
-    if state._shown_digest != digest:  # an unchanged view sends nothing, and the page does not re-render
-        state.cards, state.stats, state._shown_digest = cards, stats, digest
-    items_text, jobs_text = encode_items(snapshot.items), encode_jobs(snapshot.jobs)
-    if state.items_mirror != items_text:  # only real changes reach the browser's storage
-        state.items_mirror = items_text
-    if state.jobs_mirror != jobs_text:
-        state.jobs_mirror = jobs_text
+    snapshot = view.snapshot
+    if state._shown_digest != view.digest:  # an unchanged view sends nothing, and the page does not re-render
+        state.cards, state.stats, state._shown_digest = view.cards, view.stats, view.digest
+    if state.items_mirror != view.items_text:  # only real changes reach the browser's storage
+        state.items_mirror = view.items_text
+    if state.jobs_mirror != view.jobs_text:
+        state.jobs_mirror = view.jobs_text
     previous = state._statuses
     current = {item.id: _statuses(item) for item in snapshot.items}
     state._statuses = current

@@ -6,9 +6,11 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from home_editor.store.library_store import LibraryStore
+
+R = TypeVar("R")
 
 
 class AsyncLibraryStore:
@@ -17,6 +19,11 @@ class AsyncLibraryStore:
     def __init__(self, store: LibraryStore, *, threads: int = 4) -> None:
         self.sync = store
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="home-editor-db")
+
+    async def run(self, function: Callable[[LibraryStore], R]) -> R:
+        """`function(store)` on the store's threads: several store calls, and the work that follows from
+        what they read, in one hand-off from the event loop (each hand-off wakes a thread)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, self.sync)
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         method = getattr(self.sync, name)

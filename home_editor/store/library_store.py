@@ -5,10 +5,13 @@ can never both claim a job or both settle it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import random
-from collections.abc import Collection, Mapping, Sequence
+import threading
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -19,6 +22,7 @@ from home_editor.store.schema import for_writes, insert_for, items, jobs, librar
 
 _ACTIVE = [status.value for status in ACTIVE_STATUSES]
 _TERMINAL = [JobStatus.COMPLETED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value]
+R = TypeVar("R")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +33,18 @@ class Snapshot:
     jobs: list[Job]
 
 
+@dataclasses.dataclass(frozen=True)
+class ClaimRequest:
+    """What a runner asks of `claim_due` (see there): one token per free slot it has for the library."""
+
+    library_id: str
+    tokens: Sequence[str]
+    now_ms: int
+    lease_ms: int
+    concurrency: int
+    still_running: Collection[str] = ()
+
+
 class LibraryStore:
     """Synchronous store on a SQLAlchemy engine; `AsyncLibraryStore` runs it off the event loop."""
 
@@ -36,6 +52,7 @@ class LibraryStore:
         self._engine = engine  # reads: deferred transactions, never waiting for a writer (WAL)
         self._writer = for_writes(engine)  # writes: take the write lock when they begin
         self._rng = rng or random.Random()
+        self._open = threading.local()  # the write transaction `claiming` holds open on this thread, if any
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -124,18 +141,42 @@ class LibraryStore:
     def ensure_library(self, library_id: str, now_ms: int) -> None:
         """Create the library record if it does not exist yet (one statement: two tabs or workers doing it
         at once never collide)."""
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             insert = insert_for(conn, libraries).values(id=library_id, created_ms=now_ms)
             conn.execute(insert.on_conflict_do_nothing(index_elements=[libraries.c.id]))
 
     def add_item(self, library_id: str, item: Item, job: Job | None, *, content_hash: str = "") -> None:
         """Add a new item, and its first job, in one transaction."""
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             conn.execute(sa.insert(items).values(library_id=library_id, content_hash=content_hash, **item_values(item)))
             if job is not None:
                 conn.execute(sa.insert(jobs).values(library_id=library_id, **job_values(job)))
 
     # ---- the queue ---------------------------------------------------------------------------
+
+    def claiming(self, request: ClaimRequest | None, write: Callable[[LibraryStore], R]) -> tuple[R, list[Job]]:
+        """Queue work and start it in one transaction: `write(self)` (store calls that queue jobs), then,
+        with a `request`, the claim of the library's due jobs, as `claim_due` does it. One call, so from
+        queuing to starting a job takes one trip to the store's thread. The library is locked first, as a
+        claim does, so writers and claimers of a library always take their locks in the same order.
+
+        Returns:
+            What `write` returned, and the jobs claimed (none without a request).
+        """
+        if request is None:
+            return write(self), []
+        with self._write() as conn:
+            self._lock_library(conn, request.library_id, request.now_ms)
+            result = write(self)
+            claimed = self.claim_due(
+                request.library_id,
+                tokens=request.tokens,
+                now_ms=request.now_ms,
+                lease_ms=request.lease_ms,
+                concurrency=request.concurrency,
+                still_running=request.still_running,
+            )
+        return result, claimed
 
     def claim_next(self, library_id: str, *, token: str, now_ms: int, lease_ms: int, concurrency: int) -> Job | None:
         """Atomically claim the library's best due pending job if fewer than `concurrency` run."""
@@ -160,7 +201,7 @@ class LibraryStore:
         never holds up claims in other libraries; SQLite write transactions are IMMEDIATE (one writer).
         """
         claims: list[Job] = []
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             self._lock_library(conn, library_id, now_ms)
             active = [
                 job_from_row(row)
@@ -192,7 +233,7 @@ class LibraryStore:
 
     def _update_claimed(self, job_id: str, token: str, **values: object) -> bool:
         """Write to a job only while the claim `token` still holds it."""
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             result = conn.execute(
                 sa.update(jobs)
                 .where(jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value)
@@ -217,7 +258,7 @@ class LibraryStore:
         Returns:
             The completed job, or None when the claim is gone (the result must then be discarded).
         """
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             job = self._claimed_job(conn, job_id, token)
             if job is None:
                 return None
@@ -243,7 +284,7 @@ class LibraryStore:
         Returns:
             The settled job, or None when the claim is gone.
         """
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             job = self._claimed_job(conn, job_id, token)
             if job is None:
                 return None
@@ -271,7 +312,7 @@ class LibraryStore:
             The recovered jobs (pending again, or failed when out of attempts).
         """
         recovered = []
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             query = sa.select(jobs).where(jobs.c.status == JobStatus.PROCESSING.value, jobs.c.lease_until_ms < now_ms)
             if library_id is not None:
                 query = query.where(jobs.c.library_id == library_id)
@@ -291,7 +332,7 @@ class LibraryStore:
         Returns:
             How many jobs were removed.
         """
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             result = conn.execute(
                 sa.delete(jobs).where(jobs.c.status.in_(_TERMINAL), jobs.c.updated_ms < now_ms - ttl_ms)
             )
@@ -306,7 +347,7 @@ class LibraryStore:
             The cancelled jobs (empty for another library's item or when nothing was active).
         """
         done = []
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             for job in self._active_jobs(conn, library_id, item_id, job_type):
                 stopped = scheduler.cancelled(job, now_ms=now_ms)
                 if stopped is not None and self._compare_and_set(conn, job, stopped):
@@ -320,7 +361,7 @@ class LibraryStore:
         Returns:
             The queued job, or None when the item is not this library's or already has active work.
         """
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             if self._item(conn, library_id, item_id) is None or self._active_jobs(conn, library_id, item_id, job_type):
                 return None
             latest = (
@@ -351,7 +392,7 @@ class LibraryStore:
         Returns:
             The queued job, or None when it was not queued.
         """
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             item = self._item(conn, library_id, job.item_id)
             if item is None or (job.type is JobType.GLB and not item.cutout):
                 return None
@@ -367,7 +408,7 @@ class LibraryStore:
         Returns:
             The deleted item (so its files can be removed), or None if it is not this library's.
         """
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             item = self._item(conn, library_id, item_id)
             if item is None:
                 return None
@@ -386,12 +427,12 @@ class LibraryStore:
         query = sa.update(items).where(items.c.library_id == library_id, items.c.deleted_ms == 0)
         if item_ids is not None:
             query = query.where(items.c.id.in_(list(item_ids)))
-        with self._writer.begin() as conn:
+        with self._write() as conn:
             return conn.execute(query.values(background=background, updated_ms=now_ms)).rowcount
 
     def upsert_from_mirror(self, library_id: str, new_items: Sequence[Item], new_jobs: Sequence[Job]) -> None:
         """Write verified mirror records; a row changed meanwhile (newer `updated_ms`) is left alone."""
-        with self._writer.begin() as conn:  # rows in id order: two writers lock them in the same order
+        with self._write() as conn:  # rows in id order: two writers lock them in the same order
             for item in sorted(new_items, key=lambda record: record.id):
                 values = item_values(item)
                 del values["background"]  # the mirror holds no background choice: it never overwrites one
@@ -400,6 +441,21 @@ class LibraryStore:
                 self._upsert(conn, jobs, library_id, job_values(job))
 
     # ---- helpers -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """A write transaction; inside `claiming`, the one it holds open on this thread (so its store calls
+        commit, or roll back, together)."""
+        joined = getattr(self._open, "conn", None)
+        if joined is not None:
+            yield joined
+            return
+        with self._writer.begin() as conn:
+            self._open.conn = conn
+            try:
+                yield conn
+            finally:
+                self._open.conn = None
 
     @staticmethod
     def _lock_library(conn: sa.Connection, library_id: str, now_ms: int) -> None:

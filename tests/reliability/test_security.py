@@ -31,11 +31,11 @@ from tests.stubs.trellis_stub import TrellisStub
 @pytest.fixture
 async def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     made = build_services(
-        Settings(media_dir=tmp_path / "media", cutout_method="classical"),
+        # a web-only process never claims: the victim's jobs stay queued and untouched
+        Settings(media_dir=tmp_path / "media", cutout_method="classical", role="web"),
         db_url=f"sqlite:///{tmp_path / 'app.db'}",
         public_base_url="http://app",
     )
-    made.runner.notice_new_work = lambda library_id: None  # keep the victim's job queued and untouched
     monkeypatch.setattr(services_access, "_services", made)
     yield made
     await made.runner.shutdown()

@@ -176,12 +176,13 @@ async def test_delete_removes_the_item_and_its_files_and_stays_deleted(services)
 async def test_retry_and_cancel_through_the_service(services) -> None:
     library = new_library_id()
     await services.library.store.ensure_library(library, 0)
-    services.runner.wake = lambda library_id: None  # keep the job queued for this test
+    services.runner.wake = lambda library_id: None  # the upload's job stays queued: nothing wakes the runner
     added = await services.library.add_upload(library, "chair.jpg", photo_bytes())
     assert await services.library.cancel(library, added.id)
     assert (await services.library.store.item(library, added.id)).cutout_status is JobStatus.CANCELLED
+    assert services.runner.running_count(library) == 0
     assert await services.library.retry(library, added.id)
-    assert (await services.library.store.item(library, added.id)).cutout_status is JobStatus.PENDING
+    assert services.runner.running_count(library) == 1  # queued again and, a slot being free, claimed in the same call
     assert not await services.library.cancel(new_library_id(), added.id)  # another library's tab
 
 
@@ -200,6 +201,7 @@ async def test_a_3d_model_is_made_from_the_cutout_and_generate_all_skips_finishe
     second = await services.library.add_upload(library, "lamp.png", photo_bytes("gradient", "box", 400, "PNG"))
     await asyncio.wait_for(services.runner.until_idle(library), 20)
     assert await services.library.generate_model(library, first.id)
+    assert services.runner.running_count(library) == 1  # claimed in the same store call that queued it
     await asyncio.wait_for(services.runner.until_idle(library), 20)
     modelled = await services.library.store.item(library, first.id)
     assert modelled.model_status is JobStatus.COMPLETED and modelled.model.startswith("relief-")

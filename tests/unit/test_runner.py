@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -451,3 +452,164 @@ async def until_parked(runner: Runner, library: str) -> None:
     """Until the library's drain waits for its next wake (a turn of the loop at a time, no clock)."""
     while not runner._wakes[library]._waiters:
         await asyncio.sleep(0)
+
+
+class RecordingStore:
+    """The store, recording which of its methods the runner calls (each call is one hand-off to its thread)."""
+
+    def __init__(self, store: AsyncLibraryStore) -> None:
+        self._store = store
+        self.calls: list[str] = []
+        self.returned: collections.defaultdict[str, asyncio.Event] = collections.defaultdict(asyncio.Event)
+
+    def __getattr__(self, name: str):
+        method = getattr(self._store, name)
+
+        async def call(*args, **kwargs):
+            self.calls.append(name)
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                self.returned[name].set()
+
+        return call
+
+
+class StoreCallsAtStart(ScriptedExecutor):
+    """Notes the store calls made before each job's execution began."""
+
+    def __init__(self, recording: RecordingStore) -> None:
+        super().__init__()
+        self.recording = recording
+        self.calls_before: dict[str, list[str]] = {}
+
+    async def run(self, library_id: str, job: Job, hooks) -> Outcome:
+        self.calls_before[job.id] = list(self.recording.calls)
+        return await super().run(library_id, job, hooks)
+
+
+def recorded_runner(env, settings: Settings, clock: FakeClock | None = None):
+    store, _, hub, _, tmp_path = env
+    recording = RecordingStore(store)
+    executor = StoreCallsAtStart(recording)
+    settings = dataclasses.replace(settings, execution_log=tmp_path / "journal.log")
+    runner = Runner(recording, executor, hub, settings=settings, clock=clock or FakeClock())
+    return runner, recording, executor
+
+
+def adding(library: str, count: int = 1) -> tuple[list[Job], Callable]:
+    """New items with their jobs, and the store write that adds them."""
+    pairs = [
+        (new_item := item(created_ms=index), job("P", item_id=new_item.id, created_ms=index)) for index in range(count)
+    ]
+
+    def write(sync_store) -> None:
+        for new_item, new_job in pairs:
+            sync_store.add_item(library, new_item, new_job)
+
+    return [new_job for _, new_job in pairs], write
+
+
+async def test_queuing_with_a_free_slot_starts_the_job_in_one_trip_to_the_store(env) -> None:
+    runner, recording, executor = recorded_runner(env, dataclasses.replace(FAST, poll_seconds=30))
+    library = new_library_id()
+    await recording.ensure_library(library, 0)
+    recording.calls.clear()
+    [queued], write = adding(library)
+    await runner.enqueue(library, write)
+    await until_started(executor, 1)
+    assert executor.calls_before[queued.id] == ["claiming"]  # queued and claimed together: no wake, no tick
+    await asyncio.wait_for(runner.until_idle(library), 5)
+    assert (await recording.job(queued.id)).status is JobStatus.COMPLETED
+
+
+async def test_work_queued_while_every_slot_is_taken_starts_when_one_frees(env) -> None:
+    runner, recording, executor = recorded_runner(env, dataclasses.replace(FAST, poll_seconds=30))
+    library = new_library_id()
+    await recording.ensure_library(library, 0)
+    executor.gate.clear()
+    _, write = adding(library, 2)
+    await runner.enqueue(library, write)
+    await until_started(executor, 2)
+    [third], write = adding(library)
+    await runner.enqueue(library, write)
+    assert (await recording.job(third.id)).status is JobStatus.PENDING
+    executor.gate.set()
+    await asyncio.wait_for(runner.until_idle(library), 5)
+    assert executor.started[2] == third.id and executor.peak == 2
+
+
+async def test_a_web_only_process_queues_without_claiming(env) -> None:
+    runner, recording, _ = recorded_runner(env, dataclasses.replace(FAST, role="web"))
+    library = new_library_id()
+    await recording.ensure_library(library, 0)
+    [queued], write = adding(library)
+    await runner.enqueue(library, write)
+    assert "claiming" not in recording.calls and runner.running_count() == 0
+    assert (await recording.job(queued.id)).status is JobStatus.PENDING
+
+
+async def test_a_wake_only_claims_and_the_periodic_tick_recovers_expired_leases(env) -> None:
+    """Expiring leases is the tick's work, once a poll (stepped here by the test's clock), never a wake's."""
+    clock = FakeClock()
+    runner, recording, _executor = recorded_runner(env, FAST, clock)
+    library = new_library_id()
+    [orphan] = await queue(recording, library, 1)
+    await recording.claim_next(library, token="dead", now_ms=1, lease_ms=1, concurrency=2)  # its runner died
+    recording.calls.clear()
+    runner.wake(library)
+    await recording.returned["queue_state"].wait()  # the woken drain has looked once
+    assert recording.calls == ["claim_due", "queue_state"]
+    assert (await recording.job(orphan.id)).lease_token == "dead"  # not recovered by a wake
+    clock.now += int(FAST.poll_seconds * 1000)  # a poll later the drain ticks
+    await asyncio.wait_for(runner.until_idle(library), 5)
+    assert "expire_leases" in recording.calls
+    done = await recording.job(orphan.id)
+    assert (done.status, done.attempts) == (JobStatus.COMPLETED, 2)
+
+
+async def test_a_job_started_as_it_was_queued_has_its_lease_renewed_by_the_tick(env) -> None:
+    clock = FakeClock()
+    settings = dataclasses.replace(FAST, lease_seconds=3, renew_seconds=1, poll_seconds=0.05)
+    runner, recording, executor = recorded_runner(env, settings, clock)
+    library = new_library_id()
+    await recording.ensure_library(library, 0)
+    executor.gate.clear()
+    [queued], write = adding(library)
+    await runner.enqueue(library, write)
+    await until_started(executor, 1)
+    first_lease = (await recording.job(queued.id)).lease_until_ms
+    clock.now += 1_000  # the renewal is due at the next tick
+    await asyncio.wait_for(recording.returned["renew_lease"].wait(), 5)
+    assert (await recording.job(queued.id)).lease_until_ms == first_lease + 1_000
+    executor.gate.set()
+    await asyncio.wait_for(runner.until_idle(library), 5)
+
+
+async def test_a_finished_job_hands_its_slot_to_the_next_in_the_same_store_call(env) -> None:
+    runner, recording, executor = recorded_runner(env, dataclasses.replace(FAST, concurrency=1, poll_seconds=30))
+    library = new_library_id()
+    await recording.ensure_library(library, 0)
+    executor.gate.clear()
+    [_, second], write = adding(library, 2)
+    await runner.enqueue(library, write)
+    await until_started(executor, 1)
+    ended_at = len(recording.calls)
+    executor.gate.set()
+    await asyncio.wait_for(runner.until_idle(library), 5)
+    # the first's result is recorded and the second claimed in one call: no wake, no second trip
+    assert executor.calls_before[second.id][ended_at:] == ["claiming"]
+    assert await statuses(recording, library) == [JobStatus.COMPLETED, JobStatus.COMPLETED]
+
+
+async def test_a_failed_attempt_due_again_at_once_is_not_claimed_while_it_still_ends(env) -> None:
+    runner, recording, executor = recorded_runner(env, dataclasses.replace(FAST, retry_base_seconds=0))
+    library = new_library_id()
+    await recording.ensure_library(library, 0)
+    [retried], write = adding(library)
+    executor.steps[retried.id] = [TransientError("busy")]
+    await runner.enqueue(library, write)
+    await asyncio.wait_for(runner.until_idle(library), 5)
+    done = await recording.job(retried.id)
+    assert (done.status, done.attempts) == (JobStatus.COMPLETED, 2)
+    assert executor.peak_per_job == 1

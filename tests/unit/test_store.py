@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from home_editor.core.models import JobStatus, JobType, new_library_id
-from home_editor.store.library_store import LibraryStore
+from home_editor.store.library_store import ClaimRequest, LibraryStore
 from home_editor.store.schema import create_engine
 from tests.db_probes import peak_processing, record_peak_processing
 from tests.factories import item, job
@@ -411,3 +411,108 @@ def test_a_mirror_record_updates_only_an_older_row_of_its_own_library(store: Lib
     assert store.item(library, queued.item_id).name == stored.name and store.item(other, queued.item_id) is None
     store.upsert_from_mirror(library, [dataclasses.replace(stored, name="newer", updated_ms=stored.updated_ms + 5)], [])
     assert store.item(library, queued.item_id).name == "newer"
+
+
+def request(library_id: str, slots: int = 2, now: int = NOW, tag: str = "q") -> ClaimRequest:
+    return ClaimRequest(
+        library_id=library_id, tokens=[f"{tag}{n}" for n in range(slots)], now_ms=now, lease_ms=LEASE, concurrency=2
+    )
+
+
+def adding(library_id: str, new_item, new_job) -> Callable[[LibraryStore], None]:
+    """A write for `claiming`: add the item and its job."""
+    return lambda s: s.add_item(library_id, new_item, new_job)
+
+
+def test_queuing_with_a_claim_starts_the_job_in_the_same_call_up_to_the_limit(store: LibraryStore) -> None:
+    library = new_library_id()
+    store.ensure_library(library, NOW)
+    queued = []
+    for index in range(3):
+        new_item = item(created_ms=index)
+        new_job = job("P", item_id=new_item.id, created_ms=index)
+        queued.append(new_job)
+        written, claimed = store.claiming(request(library), adding(library, new_item, new_job))
+        assert written is None
+        assert [j.id for j in claimed] == ([new_job.id] if index < 2 else [])  # the third finds no free slot
+    jobs = {j.id: j for j in store.snapshot(library).jobs}
+    assert [jobs[j.id].status for j in queued] == [JobStatus.PROCESSING, JobStatus.PROCESSING, JobStatus.PENDING]
+    assert jobs[queued[0].id].lease_until_ms == NOW + LEASE
+    assert store.item(library, queued[0].item_id).cutout_status is JobStatus.PROCESSING
+
+
+def test_queuing_without_a_claim_request_only_writes(store: LibraryStore) -> None:
+    library = new_library_id()
+    [pending] = add(store, library)
+    queued, claimed = store.claiming(None, lambda s: s.queue(library, job("P", item_id=pending.item_id)))
+    assert queued is None and claimed == []  # the item already has an active cutout job: nothing queued
+    assert store.job(pending.id).status is JobStatus.PENDING
+
+
+def test_a_write_that_fails_while_claiming_leaves_nothing_behind(store: LibraryStore) -> None:
+    """The write and the claim are one transaction: an error in either undoes both."""
+    library = new_library_id()
+    [earlier] = add(store, library)
+    new_item = item()
+
+    def write_then_fail(s: LibraryStore) -> None:
+        s.add_item(library, new_item, job("P", item_id=new_item.id))
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        store.claiming(request(library), write_then_fail)
+    assert store.item(library, new_item.id) is None
+    assert store.job(earlier.id).status is JobStatus.PENDING  # and the claim it came with was undone
+    assert [j.id for j in store.claiming(request(library), lambda s: None)[1]] == [earlier.id]
+
+
+def test_queuing_and_claiming_from_many_workers_never_exceeds_the_limit(
+    db_url: str, open_store: Callable[[], LibraryStore]
+) -> None:
+    """Six workers (own engines) each queue jobs claiming in the same call, and finish what they hold
+    only after queuing the next, while a seventh claims with `claim_due`: never more than two run."""
+    library = new_library_id()
+    setup = open_store()
+    setup.ensure_library(library, NOW)
+    record_peak_processing(db_url)
+    stores = [open_store() for _ in range(7)]
+    barrier = threading.Barrier(7)
+    claimed: list[str] = []
+    lock = threading.Lock()
+
+    def finish(store: LibraryStore, held: list) -> None:
+        for done in held:
+            store.complete(done.id, done.lease_token, now_ms=NOW + 1)
+
+    def enqueuer(index: int) -> None:
+        store, held = stores[index], []
+        barrier.wait()
+        for round_ in range(6):
+            new_item = item()
+            new_job = job("P", item_id=new_item.id)
+            _, got = store.claiming(request(library, tag=f"w{index}-{round_}-"), adding(library, new_item, new_job))
+            with lock:
+                claimed.extend(j.id for j in got)
+            finish(store, held)
+            held = got
+        finish(store, held)
+
+    def claimer() -> None:
+        store, held = stores[6], []
+        barrier.wait()
+        for round_ in range(20):
+            got = store.claim_due(library, tokens=[f"c{round_}"], now_ms=NOW, lease_ms=LEASE, concurrency=2)
+            with lock:
+                claimed.extend(j.id for j in got)
+            finish(store, held)
+            held = got
+        finish(store, held)
+
+    threads = [threading.Thread(target=enqueuer, args=(index,)) for index in range(6)]
+    threads.append(threading.Thread(target=claimer))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(claimed) == len(set(claimed))  # no job was claimed twice
+    assert peak_processing(db_url) == 2  # the limit was met and never exceeded
