@@ -101,7 +101,7 @@ class LibraryState(rx.State):
             announce = True
             await services.hub.wait(library_id, seen, timeout=services.settings.poll_seconds)
             if services.hub.version(library_id) != seen:  # at once after a quiet spell; a burst as one update
-                await asyncio.sleep(wait_before_update(time.monotonic() - shown_at, cards=len(snapshot.items)))
+                await asyncio.sleep(wait_before_update(time.monotonic() - shown_at, cards=len(view.cards)))
             else:
                 services.runner.wake(library_id)  # the tab's poll: a quiet library gets looked at
 
