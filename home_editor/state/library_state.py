@@ -89,7 +89,7 @@ class LibraryState(rx.State):
         announce = False
         while True:
             seen = services.hub.version(library_id)
-            view = await load_view(services.library.store, library_id)  # one hand-off: read and encode
+            view = await load_view(services.library.store, library_id, seen)  # one hand-off: read and encode
             async with self:
                 toasts = show_view(self, view, announce=announce)
                 _show_model_state(self, services)
@@ -220,9 +220,9 @@ async def _take_drop(state: Any, services: Any, library_id: str, chunks: rx.Uplo
             if result.item is None:
                 yield rx.toast.error(f"“{result.name}” {result.problem}")
                 continue
-            snapshot = await services.library.snapshot(library_id)
+            view = await load_view(services.library.store, library_id, services.hub.version(library_id))
             async with state:
-                toasts = show(state, snapshot)
+                toasts = show_view(state, view)
             for toast in toasts:
                 yield toast
     finally:

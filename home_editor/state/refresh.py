@@ -3,6 +3,7 @@ work that just finished (module functions: they also run on a background task's 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 from typing import Any
@@ -47,10 +48,24 @@ def page_view(snapshot: Snapshot) -> PageView:
     return PageView(snapshot, cards, stats, digest, encode_items(snapshot.items), encode_jobs(snapshot.jobs))
 
 
-async def load_view(store: AsyncLibraryStore, library_id: str) -> PageView:
+_loading: dict[tuple[int, str, int], asyncio.Future[PageView]] = {}
+
+
+async def load_view(store: AsyncLibraryStore, library_id: str, version: int) -> PageView:
     """Read the library and work out its page view in one hand-off to the store's thread (the encoding
-    of a large library stays off the event loop, and costs no second thread wake-up)."""
-    return await store.run(lambda sync_store: page_view(sync_store.snapshot(library_id)))
+    of a large library stays off the event loop, and costs no second thread wake-up).
+
+    Callers that ask for the same library at the same change version (`ChangeHub.version`, read before
+    asking) while a load is under way share it: the tabs of a library woken by one change, and an upload's
+    own page update beside its tab's, make one read of the store, not one each.
+    """
+    key = (id(store), library_id, version)
+    loading = _loading.get(key)
+    if loading is None:
+        loading = asyncio.ensure_future(store.run(lambda sync_store: page_view(sync_store.snapshot(library_id))))
+        _loading[key] = loading
+        loading.add_done_callback(lambda _: _loading.pop(key, None))
+    return await asyncio.shield(loading)  # one caller's cancel (its tab closed) does not cancel the others'
 
 
 def show(state: Any, snapshot: Snapshot, *, announce: bool = True) -> list[Any]:

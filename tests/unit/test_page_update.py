@@ -34,10 +34,38 @@ async def test_a_tab_reads_and_works_out_its_page_in_one_hand_off_off_the_loop(t
 
     monkeypatch.setattr(refresh, "encode_items", encode_items)
 
-    view = await load_view(store, library)
+    view = await load_view(store, library, 0)
 
     assert len(hand_offs) == 1  # the snapshot and the page's encoding share one trip to the thread
     assert encoded_on and threading.get_ident() not in encoded_on  # encoded off the event loop's thread
     expected = page_view(await store.snapshot(library))
     assert (view.digest, view.items_text, view.jobs_text) == (expected.digest, expected.items_text, expected.jobs_text)
     assert len(view.cards) == 3
+
+
+class _CountingStore:
+    """A store whose reads are counted and held until released."""
+
+    def __init__(self, store: AsyncLibraryStore) -> None:
+        self.store, self.reads, self.release = store, 0, asyncio.Event()
+
+    async def run(self, work):
+        self.reads += 1
+        await self.release.wait()
+        return await self.store.run(work)
+
+
+async def test_tabs_woken_by_one_change_share_one_read_and_a_newer_change_reads_again(tmp_path: Path) -> None:
+    real = AsyncLibraryStore(LibraryStore(create_engine(f"sqlite:///{tmp_path / 'page.db'}")))
+    library = new_library_id()
+    await real.ensure_library(library, 0)
+    store = _CountingStore(real)
+    tabs = [asyncio.create_task(load_view(store, library, 7)) for _ in range(3)]
+    newer = asyncio.create_task(load_view(store, library, 8))
+    await asyncio.sleep(0)
+    tabs[0].cancel()  # a tab that closes meanwhile does not cancel the others' read
+    store.release.set()
+    views = await asyncio.gather(*tabs[1:], newer)
+    assert store.reads == 2 and views[0] is views[1]
+    await load_view(store, library, 7)  # a load that has ended is not kept: asking again reads again
+    assert store.reads == 3
