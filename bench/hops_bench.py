@@ -157,7 +157,7 @@ def _tab_state() -> types.SimpleNamespace:
 async def wake_to_page_update_hops(rounds: int = 5, items: int = 50) -> int:
     """Hand-offs from a change in a library (a job's progress) until a tab watching it has the new view
     in its state: the tab's wait ends, it reads the library and works out its page (cards, counts, the
-    mirror's texts), as `LibraryState.watch_library` does (less its coalescing pause, a sleep)."""
+    mirror's texts), as `LibraryState.watch_library` does (less its pause in a burst, a sleep)."""
     counter = HandOffs()
     counter.install()
     counts = []
@@ -172,7 +172,7 @@ async def wake_to_page_update_hops(rounds: int = 5, items: int = 50) -> int:
 
             async def tab(seen: int = seen) -> None:
                 await hub.wait(library, seen, timeout=30)
-                show_view(state, await load_view(store, library))
+                show_view(state, await load_view(store, library, hub.version(library)))
 
             watching = asyncio.create_task(tab())
             await asyncio.sleep(0)  # the tab waits
