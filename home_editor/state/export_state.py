@@ -13,7 +13,7 @@ from home_editor.core.errors import BadInputError
 from home_editor.core.mirror import LIBRARY_KEY
 from home_editor.core.models import is_record_id
 from home_editor.state.library_state import LibraryState
-from home_editor.state.refresh import show
+from home_editor.state.refresh import show_current
 from home_editor.state.services_access import get_services
 
 
@@ -105,4 +105,4 @@ async def _set_background(state: ExportState, item_id: str | None, choice: str):
         await services.library.set_background(library._library_id, item_id, value)
     except BadInputError as error:
         return rx.toast.error(str(error))
-    return show(library, await services.library.snapshot(library._library_id))
+    return await show_current(library, services, library._library_id)

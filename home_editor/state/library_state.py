@@ -18,7 +18,7 @@ from home_editor.core.models import JobType, is_library_id, is_record_id, new_li
 from home_editor.core.update_pace import wait_before_update
 from home_editor.jobs.runner import now_ms
 from home_editor.library_service import LibraryService
-from home_editor.state.refresh import load_view, show, show_view
+from home_editor.state.refresh import load_view, show_current, show_view
 from home_editor.state.services_access import get_services
 from home_editor.storage.upload_spool import DropReceipt, UploadRefusedError, receive_drop
 from home_editor.views import Card, Stats
@@ -174,7 +174,7 @@ class LibraryState(rx.State):
             return
         services = get_services()
         queued = await services.library.generate_all_models(self._library_id)
-        for toast in show(self, await services.library.snapshot(self._library_id)):
+        for toast in await show_current(self, services, self._library_id):
             yield toast
         yield rx.toast.info(
             f"Queued {queued} 3D model{'s' if queued != 1 else ''}." if queued else "Every cutout already has a model."
@@ -240,7 +240,7 @@ async def _on_item(
         return None, []
     services = get_services()
     result = await action(services.library, state._library_id, item_id, *args)
-    return result, show(state, await services.library.snapshot(state._library_id))
+    return result, await show_current(state, services, state._library_id)
 
 
 def _library_id(state: Any) -> str:

@@ -68,6 +68,12 @@ async def load_view(store: AsyncLibraryStore, library_id: str, version: int) -> 
     return await asyncio.shield(loading)  # one caller's cancel (its tab closed) does not cancel the others'
 
 
+async def show_current(state: Any, services: Any, library_id: str) -> list[Any]:
+    """Put the library as it is now on the page after a card action (read and encoded in one hand-off,
+    shared with any tab loading the same change)."""
+    return show_view(state, await load_view(services.library.store, library_id, services.hub.version(library_id)))
+
+
 def show(state: Any, snapshot: Snapshot, *, announce: bool = True) -> list[Any]:
     """Put a snapshot on the page and into the mirror; return toasts for jobs that just settled (see
     `show_view`)."""
