@@ -90,6 +90,8 @@ def test_a_job_worker_killed_mid_job_and_reloads_on_other_workers_lose_nothing(
     with server.hold_local_jobs():  # the jobs provably run in the job worker when it is killed
         tabs[0].set_input_files(DROP, photos(tmp_path, 2, "killed", offset=90))
         wait_until(lambda: _running(server, library) == 2, what="both jobs running in the job worker")
+        # claimed (running in the database) comes just before started (in the journal): wait for the start
+        wait_until(lambda: _started(scaled_app, library) == 2, what="both jobs started in the job worker")
         scaled_app.workers[-1].kill()
         for tab in tabs:
             tab.reload()  # a reload may land on the other web worker
@@ -235,3 +237,9 @@ def _taking_in_a_drop(server: AppServer, workers: set[int]) -> int | None:
 
 def _running(server: AppServer, library: str) -> int:
     return sum(job.status is JobStatus.PROCESSING for job in server.store.snapshot(library).jobs)
+
+
+def _started(scaled_app: ScaledApp, library: str) -> int:
+    """Starts of the library's jobs written in the job workers' journal."""
+    ids = {job.id for job in scaled_app.server.store.snapshot(library).jobs}
+    return sum(count for job_id, count in starts(scaled_app.worker_journal).items() if job_id in ids)
