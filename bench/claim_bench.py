@@ -29,10 +29,10 @@ import sqlalchemy as sa
 from bench.stats import summary
 from home_editor.core import scheduler
 from home_editor.core.models import Item, Job, JobStatus, JobType, new_id, new_library_id
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.records import item_values, job_from_row, job_values
-from home_editor.store.schema import create_engine, for_writes, items, jobs
-from home_editor.store.schema import libraries as libraries_table
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.records import item_values, job_from_row, job_values
+from home_editor.database.schema import create_engine, for_writes, items, jobs
+from home_editor.database.schema import libraries as libraries_table
 from tests.db_probes import peak_processing, record_peak_processing
 from tests.servers import PostgresServer
 

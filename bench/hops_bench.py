@@ -24,9 +24,9 @@ from pathlib import Path
 from bench.images import product_photo
 from bench.queue_bench import _new_work, _queue_and_start, _setup
 from bench.stats import summary
+from home_editor.app_wiring import build_services
 from home_editor.core.models import new_library_id
 from home_editor.jobs.changes import ChangeHub
-from home_editor.services import build_services
 from home_editor.settings import Settings
 from home_editor.state.refresh import load_view, show_view
 

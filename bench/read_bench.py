@@ -19,14 +19,15 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench.stats import percentile
+from home_editor.core.clock import now_ms
 from home_editor.core.models import Item, Job, JobType, new_id, new_library_id
+from home_editor.database.async_store import AsyncLibraryStore
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine, for_writes
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.executors import Outcome
-from home_editor.jobs.runner import Runner, now_ms
+from home_editor.jobs.runner import Runner
 from home_editor.settings import Settings
-from home_editor.store.async_store import AsyncLibraryStore
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine, for_writes
 
 
 class RefillingExecutor:

@@ -11,14 +11,14 @@ import signal
 import sys
 
 from home_editor.core.models import Job, new_id
+from home_editor.database.async_store import AsyncLibraryStore
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.executors import Outcome
 from home_editor.jobs.redis_bus import RedisBus
 from home_editor.jobs.runner import Runner
 from home_editor.settings import db_url_from
-from home_editor.store.async_store import AsyncLibraryStore
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
 from home_editor.worker import READY, worker_settings
 
 

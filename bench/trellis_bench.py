@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from bench.images import product_photo
+from home_editor.app_wiring import build_services
 from home_editor.core.models import new_library_id
-from home_editor.services import build_services
 from home_editor.settings import Settings
 from tests.stubs.trellis_stub import TrellisStub
 

@@ -24,13 +24,13 @@ from pathlib import Path
 import redis
 
 from bench.stats import summary
+from home_editor.core.clock import now_ms
 from home_editor.core.models import Item, Job, JobStatus, JobType, new_id, new_library_id
+from home_editor.database.async_store import AsyncLibraryStore
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.redis_bus import RedisBus
-from home_editor.jobs.runner import now_ms
-from home_editor.store.async_store import AsyncLibraryStore
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
 from tests.job_workers import WorkerProcess, journal_lines, shared_env
 from tests.redis_server import running_redis
 

@@ -27,10 +27,10 @@ import numpy as np
 from PIL import Image
 
 from bench.images import product_photo
-from home_editor.core.layout import file_key
 from home_editor.core.models import Item, JobStatus, new_id, new_library_id
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
+from home_editor.core.storage_keys import file_key
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 
 ROOT = Path(__file__).parents[1]
 
@@ -133,10 +133,10 @@ def serve(db_url: str, media: str, port: int) -> None:
     import uvicorn
     from starlette.applications import Starlette
 
+    from home_editor.database.async_store import AsyncLibraryStore
     from home_editor.export.export_service import ExportService
     from home_editor.export.routes import export_routes
     from home_editor.storage.local_files import LocalFileStorage
-    from home_editor.store.async_store import AsyncLibraryStore
 
     service = ExportService(AsyncLibraryStore(LibraryStore(create_engine(db_url))),
                             LocalFileStorage(Path(media), base_url="http://bench/media"))  # fmt: skip

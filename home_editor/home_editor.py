@@ -15,7 +15,7 @@ from home_editor.export.routes import export_routes
 from home_editor.media_route import media_app
 from home_editor.pages.index import index
 from home_editor.state.library_state import LibraryState
-from home_editor.state.services_access import get_services
+from home_editor.state.process_services import get_services
 
 logger = logging.getLogger(__name__)
 

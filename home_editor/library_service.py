@@ -14,19 +14,19 @@ from typing import Any
 
 from home_editor.core import reconcile
 from home_editor.core.backgrounds import parse_background
+from home_editor.core.clock import now_ms
 from home_editor.core.errors import BadInputError, StorageError
-from home_editor.core.layout import THUMB_NAME, file_key, file_names, original_name
 from home_editor.core.lookup_budget import LookupBudget
 from home_editor.core.mirror import clean_text
-from home_editor.core.models import Item, Job, JobStatus, JobType, Priority, new_id
+from home_editor.core.models import Item, Job, JobStatus, JobType, Priority, Snapshot, new_id
+from home_editor.core.storage_keys import THUMB_NAME, file_key, file_names, original_name
+from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.runner import Runner, now_ms
+from home_editor.jobs.runner import Runner
 from home_editor.processing.images import AcceptedImage, accept_upload, check_jpeg_upload, is_jpeg, thumbnail_of
 from home_editor.processing.pools import run_upload_work
 from home_editor.settings import Settings
 from home_editor.storage.base import Storage, content_type_for
-from home_editor.store.async_store import AsyncLibraryStore
-from home_editor.store.library_store import Snapshot
 
 logger = logging.getLogger(__name__)
 # A reconcile checks each file a mirror names with the storage (a Blob HEAD each). Names that are not there

@@ -16,8 +16,8 @@ import os
 import signal
 from pathlib import Path
 
+from home_editor.app_wiring import build_services
 from home_editor.data_folder import prepare_data_folder
-from home_editor.services import build_services
 from home_editor.settings import Settings, db_url_from, load_env_files
 
 logger = logging.getLogger("home_editor.worker")

@@ -5,8 +5,8 @@ background, composed on the server like the download)."""
 import reflex as rx
 
 from home_editor import styles
+from home_editor.core.cards import Card
 from home_editor.state.export_state import ExportState
-from home_editor.views import Card
 
 API_URL = rx.config.get_config().api_url.rstrip("/")
 BACKGROUND_CHOICES = ["transparent", "white", "colour", "shadow"]

@@ -12,9 +12,9 @@ from home_editor.components.card_controls import (
     card_image,
     select_box,
 )
+from home_editor.core.cards import Card
 from home_editor.state.library_state import LibraryState
 from home_editor.state.viewer_state import ViewerState
-from home_editor.views import Card
 
 _ROW = {"width": "100%", "align": "center", "spacing": "2", "wrap": "wrap"}
 STATUS_COLORS = {

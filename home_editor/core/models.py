@@ -120,3 +120,11 @@ class Job:
     def is_active(self) -> bool:
         """Whether the job still needs work."""
         return self.status in ACTIVE_STATUSES
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """A library's live items (newest first) and all its jobs (oldest first)."""
+
+    items: list[Item]
+    jobs: list[Job]

@@ -9,8 +9,8 @@ import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 
 from home_editor.core import scheduler
-from home_editor.core.layout import cutout_preview_name
 from home_editor.core.models import Item, Job, JobStatus, JobType
+from home_editor.core.storage_keys import cutout_preview_name
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,12 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 from home_editor.core.backgrounds import TRANSPARENT, export_suffix
 from home_editor.core.errors import StorageError
 from home_editor.core.export_names import UniqueStems
-from home_editor.core.layout import file_key
 from home_editor.core.models import Item, is_library_id
+from home_editor.core.storage_keys import file_key
+from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.export.compose import compose
 from home_editor.export.zip_stream import ZipEntry
 from home_editor.storage.base import STREAM_CHUNK, Storage
-from home_editor.store.async_store import AsyncLibraryStore
 
 # Pictures waiting for the composer that a public request may still join; the next is refused. A page
 # asks for at most ~6 previews at once (the browser's connections per host), so only a flood reaches this.

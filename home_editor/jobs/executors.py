@@ -11,13 +11,13 @@ import io
 from PIL import Image
 
 from home_editor.core.errors import BadInputError
-from home_editor.core.layout import cutout_preview_name, file_key, new_cutout_name, new_model_name
 from home_editor.core.models import Item, Job, JobType
+from home_editor.core.storage_keys import cutout_preview_name, file_key, new_cutout_name, new_model_name
+from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.processing.base import Cutout, JobContext, Processor
 from home_editor.processing.images import THUMB_SIDE, encode_webp
 from home_editor.processing.pools import run_job_work
 from home_editor.storage.base import Storage
-from home_editor.store.async_store import AsyncLibraryStore
 
 MODEL_INPUT_SIDE = 1024
 PREVIEW_SIDE = THUMB_SIDE  # the card shows cutouts at the size it shows thumbnails

@@ -11,35 +11,24 @@ import contextlib
 import dataclasses
 import logging
 import secrets
-import time
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from home_editor.core import scheduler
+from home_editor.core.clock import now_ms
 from home_editor.core.errors import HomeEditorError
 from home_editor.core.models import Job, JobStatus
+from home_editor.database.async_store import AsyncLibraryStore
+from home_editor.database.library_store import ClaimRequest, LibraryStore
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.executors import Outcome
 from home_editor.jobs.journal import ExecutionJournal
 from home_editor.processing.base import JobContext
 from home_editor.settings import Settings
 from home_editor.storage.base import finish_even_if_cancelled
-from home_editor.store.async_store import AsyncLibraryStore
-from home_editor.store.library_store import ClaimRequest, LibraryStore
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
-
-
-_last_ms = 0
-
-
-def now_ms() -> int:
-    """Wall-clock time in milliseconds (leases and back-offs are compared across processes), strictly
-    increasing within the process so that records made in one go keep their order ("oldest first")."""
-    global _last_ms
-    _last_ms = max(int(time.time() * 1000), _last_ms + 1)
-    return _last_ms
 
 
 class JobExecutor(Protocol):

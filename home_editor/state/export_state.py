@@ -13,8 +13,8 @@ from home_editor.core.errors import BadInputError
 from home_editor.core.mirror import LIBRARY_KEY
 from home_editor.core.models import is_record_id
 from home_editor.state.library_state import LibraryState
+from home_editor.state.process_services import get_services
 from home_editor.state.refresh import show_current
-from home_editor.state.services_access import get_services
 
 
 def zip_download_script(items: list[str] | None) -> str:

@@ -12,16 +12,16 @@ from typing import Any
 
 import reflex as rx
 
+from home_editor.core.cards import Card, Stats
+from home_editor.core.clock import now_ms
 from home_editor.core.errors import ConfigError
 from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY, clean_text, decode_items, decode_jobs
 from home_editor.core.models import JobType, is_library_id, is_record_id, new_library_id
 from home_editor.core.update_pace import wait_before_update
-from home_editor.jobs.runner import now_ms
 from home_editor.library_service import LibraryService
+from home_editor.state.process_services import get_services
 from home_editor.state.refresh import load_view, show_current, show_view
-from home_editor.state.services_access import get_services
 from home_editor.storage.upload_spool import DropReceipt, UploadRefusedError, receive_drop
-from home_editor.views import Card, Stats
 
 logger = logging.getLogger(__name__)
 UPLOAD_ID = "photos"

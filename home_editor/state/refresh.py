@@ -10,13 +10,12 @@ from typing import Any
 
 import reflex as rx
 
+from home_editor.core.cards import Card, Stats, cards_for, stats_for
+from home_editor.core.clock import now_ms
 from home_editor.core.cutout_notes import background_kept, is_doubtful
 from home_editor.core.mirror import encode_items, encode_jobs
-from home_editor.core.models import Item, JobType
-from home_editor.jobs.runner import now_ms
-from home_editor.store.async_store import AsyncLibraryStore
-from home_editor.store.library_store import Snapshot
-from home_editor.views import Card, Stats, cards_for, stats_for
+from home_editor.core.models import Item, JobType, Snapshot
+from home_editor.database.async_store import AsyncLibraryStore
 
 ACTIVE = ("pending", "processing")
 CUTOUT_TEXTS = {

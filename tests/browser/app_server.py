@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 
 ROOT = Path(__file__).parents[2]
 START_TIMEOUT = 420  # the very first start installs the frontend packages

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from home_editor.core.layout import folder_for
 from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY
 from home_editor.core.models import JobStatus
+from home_editor.core.storage_keys import folder_for
 from tests.browser.app_server import AppServer
 from tests.browser.helpers import DROP, all_completed, local_storage, open_app, processing, statuses, wait_for
 

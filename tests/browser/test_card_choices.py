@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
-from home_editor.core.layout import cutout_preview_name, file_key
+from home_editor.core.storage_keys import cutout_preview_name, file_key
 from home_editor.export.compose import compose
 from tests.browser.app_server import AppServer
 from tests.browser.helpers import DROP, all_completed, local_storage, open_app, wait_for

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page
 
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 from tests.browser.app_server import AppServer
 from tests.browser.helpers import DROP, all_completed, local_storage, open_app, processing, statuses, wait_for
 

@@ -15,10 +15,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from home_editor.core.layout import file_key
 from home_editor.core.models import new_id, new_library_id
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
+from home_editor.core.storage_keys import file_key
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 from tests.browser.app_server import ROOT, AppServer
 from tests.browser.helpers import DROP, all_completed, local_storage, open_app, wait_for
 from tests.images import photo_bytes

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from home_editor.store.schema import items, libraries
+from home_editor.database.schema import items, libraries
 from tests.browser.app_server import AppServer
 from tests.browser.helpers import DROP, open_app
 from tests.images import photo_bytes

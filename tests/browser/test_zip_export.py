@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from home_editor.core.layout import file_key
+from home_editor.core.storage_keys import file_key
 from tests.browser.app_server import AppServer
 from tests.browser.helpers import DROP, all_completed, local_storage, open_app, wait_for
 from tests.images import photo_bytes

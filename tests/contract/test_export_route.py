@@ -16,15 +16,15 @@ from PIL import Image
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from home_editor.core.layout import file_key
 from home_editor.core.models import Item, JobStatus, new_id, new_library_id
+from home_editor.core.storage_keys import file_key
+from home_editor.database.async_store import AsyncLibraryStore
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 from home_editor.export.export_service import ExportService
 from home_editor.export.routes import export_routes
 from home_editor.storage.local_files import LocalFileStorage
 from home_editor.storage.vercel_blob import VercelBlobStorage
-from home_editor.store.async_store import AsyncLibraryStore
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
 from tests.stubs.blob_stub import BlobStub
 from tests.unit.test_compose import cutout_png
 

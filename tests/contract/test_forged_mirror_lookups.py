@@ -9,9 +9,9 @@ import dataclasses
 from pathlib import Path
 
 from home_editor import library_service
+from home_editor.app_wiring import build_services
 from home_editor.core.lookup_budget import LookupBudget
 from home_editor.core.models import Item, JobStatus, new_id, new_library_id
-from home_editor.services import build_services
 from home_editor.settings import Settings
 from tests.images import photo_bytes
 from tests.stubs.blob_stub import BlobStub

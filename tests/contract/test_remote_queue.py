@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from home_editor.app_wiring import Services, build_services
 from home_editor.core.models import JobStatus, JobType, new_library_id
 from home_editor.processing.glb import read_glb
-from home_editor.services import Services, build_services
 from home_editor.settings import Settings
 from tests.images import photo_bytes
 from tests.stubs.blob_stub import BlobStub

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from home_editor.app_wiring import build_services
 from home_editor.core.errors import BadInputError
 from home_editor.core.models import new_library_id
-from home_editor.services import build_services
 from home_editor.settings import Settings
 from home_editor.storage.base import KEY_PATTERN
 from tests.bad_inputs import Sample, corpus

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from home_editor.core.models import JobStatus, new_library_id
-from home_editor.jobs.runner import now_ms
-from home_editor.services import Services, build_services
+from home_editor.app_wiring import Services, build_services
+from home_editor.core.clock import now_ms
+from home_editor.core.models import JobStatus, Snapshot, new_library_id
 from home_editor.settings import Settings
-from home_editor.store.library_store import Snapshot
 from tests.images import photo_bytes
 from tests.job_workers import WorkerProcess, peak_running, shared_env, starts
 

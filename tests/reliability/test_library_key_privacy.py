@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import reflex as rx
 
+from home_editor.app_wiring import build_services
 from home_editor.core.models import Item, Job, JobStatus, JobType, new_id, new_library_id
-from home_editor.services import build_services
 from home_editor.settings import Settings
-from home_editor.state import services_access
+from home_editor.state import process_services
 from home_editor.state.library_state import LibraryState
 from tests.images import photo_bytes
 from tests.stubs.blob_stub import BlobStub
@@ -68,7 +68,7 @@ async def test_the_library_id_is_in_no_log_url_outbound_request_or_error_text(
         data_dir=tmp_path, blob_token=blob.token, blob_api_url=blob.api_url, poll_seconds=0.05, retry_base_seconds=0
     )
     services = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
-    monkeypatch.setattr(services_access, "_services", services)
+    monkeypatch.setattr(process_services, "_services", services)
     library = new_library_id()
     texts: list[str] = []
     try:

@@ -26,10 +26,10 @@ from PIL import Image
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from home_editor.app_wiring import build_services
 from home_editor.core.models import JobStatus, new_library_id
 from home_editor.jobs import journal
 from home_editor.processing import pools
-from home_editor.services import build_services
 from home_editor.settings import Settings
 from home_editor.storage import local_files
 from tests.images import photo_bytes

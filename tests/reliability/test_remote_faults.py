@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from home_editor.app_wiring import build_services
 from home_editor.core.models import JobStatus, JobType, new_library_id
-from home_editor.services import build_services
 from home_editor.settings import Settings
 from tests.images import photo_bytes
 from tests.stubs.server import Fault

@@ -15,12 +15,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
+from home_editor.app_wiring import build_services
 from home_editor.core.errors import StorageError
 from home_editor.core.models import Item, JobStatus, JobType, new_library_id
 from home_editor.home_editor import app
-from home_editor.services import build_services
 from home_editor.settings import Settings
-from home_editor.state import services_access
+from home_editor.state import process_services
 from home_editor.state.library_state import LibraryState
 from tests.images import photo_bytes
 from tests.stubs.blob_stub import BlobStub
@@ -36,7 +36,7 @@ async def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         db_url=f"sqlite:///{tmp_path / 'app.db'}",
         public_base_url="http://app",
     )
-    monkeypatch.setattr(services_access, "_services", made)
+    monkeypatch.setattr(process_services, "_services", made)
     yield made
     await made.runner.shutdown()
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from home_editor.app_wiring import build_services
 from home_editor.core.errors import StorageError
-from home_editor.core.layout import folder_for
 from home_editor.core.models import new_library_id
-from home_editor.services import build_services
+from home_editor.core.storage_keys import folder_for
 from home_editor.settings import Settings
 from tests.images import photo_bytes
 from tests.stubs.blob_stub import BlobStub

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from home_editor.core.layout import folder_for
+from home_editor.app_wiring import build_services
 from home_editor.core.models import new_library_id
-from home_editor.services import build_services
+from home_editor.core.storage_keys import folder_for
 from home_editor.settings import Settings
 from home_editor.storage import local_files
 from home_editor.storage.base import Storage

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from home_editor.core.cards import card_for
 from home_editor.core.models import JobStatus
-from home_editor.views import card_for
 from tests.factories import item
 
 URLS = {"original.jpg": "/o", "thumb.webp": "/t", "cutout-abcdefghijkm.png": "/c.png"}

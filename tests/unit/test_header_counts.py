@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from home_editor.core.models import JobStatus, JobType
-from home_editor.store.library_store import Snapshot
-from home_editor.views import Stats, stats_for
+from home_editor.core.cards import Stats, stats_for
+from home_editor.core.models import JobStatus, JobType, Snapshot
 from tests.factories import item, job
 
 

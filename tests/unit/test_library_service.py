@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from home_editor.app_wiring import build_services
 from home_editor.core import mirror
 from home_editor.core.errors import BadInputError, StorageError
-from home_editor.core.layout import THUMB_NAME, cutout_preview_name, file_key, folder_for
 from home_editor.core.models import JobStatus, new_library_id
-from home_editor.services import build_services
+from home_editor.core.storage_keys import THUMB_NAME, cutout_preview_name, file_key, folder_for
 from home_editor.settings import Settings
 from home_editor.storage.local_files import LocalFileStorage
 from home_editor.storage.upload_spool import DropReceipt, receive_drop

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from home_editor.app_wiring import build_cutout_model
 from home_editor.processing.base import JobContext
 from home_editor.processing.local_processor import LocalProcessor
 from home_editor.processing.model_state import CLASSICAL, FAILED, READY, CutoutModelState
-from home_editor.services import build_cutout_model
 from home_editor.settings import Settings
 from tests.images import photo_bytes
 

@@ -4,10 +4,9 @@ reports real progress it is processing like any other."""
 
 from __future__ import annotations
 
+from home_editor.core.cards import card_for, stats_for
 from home_editor.core.model_wait import WAITING, waiting_message, waits_for_model
-from home_editor.core.models import JobStatus
-from home_editor.store.library_store import Snapshot
-from home_editor.views import card_for, stats_for
+from home_editor.core.models import JobStatus, Snapshot
 from tests.factories import item, job
 
 

@@ -8,11 +8,11 @@ import threading
 from pathlib import Path
 
 from home_editor.core.models import new_library_id
+from home_editor.database.async_store import AsyncLibraryStore
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 from home_editor.state import refresh
 from home_editor.state.refresh import load_view, page_view
-from home_editor.store.async_store import AsyncLibraryStore
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
 from tests.factories import item, job
 
 

@@ -12,11 +12,11 @@ import pytest
 from PIL import Image, ImageOps
 from starlette.testclient import TestClient
 
-from home_editor.core.layout import file_key
+from home_editor.app_wiring import build_services
 from home_editor.core.models import new_library_id
+from home_editor.core.storage_keys import file_key
 from home_editor.media_route import media_app
 from home_editor.processing.images import accept_upload
-from home_editor.services import build_services
 from home_editor.settings import Settings
 from tests.images import encode, two_tone
 

@@ -8,14 +8,14 @@ import asyncio
 from pathlib import Path
 
 from home_editor import library_service
+from home_editor.app_wiring import build_services
 from home_editor.core.models import new_library_id
+from home_editor.database.async_store import AsyncLibraryStore
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.runner import Runner
-from home_editor.services import build_services
 from home_editor.settings import Settings
-from home_editor.store.async_store import AsyncLibraryStore
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
 from tests.unit.test_runner import FakeClock, ScriptedExecutor, queue
 
 

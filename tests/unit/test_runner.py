@@ -14,13 +14,13 @@ import pytest
 
 from home_editor.core.errors import BadInputError, TransientError
 from home_editor.core.models import Job, JobStatus, new_library_id
+from home_editor.database.async_store import AsyncLibraryStore
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.executors import Outcome
 from home_editor.jobs.runner import Runner
 from home_editor.settings import Settings
-from home_editor.store.async_store import AsyncLibraryStore
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
 from tests.db_probes import peak_processing, record_peak_processing
 from tests.factories import item, job
 from tests.unit import runner_process

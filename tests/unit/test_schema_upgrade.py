@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from home_editor.database.schema import create_engine
 from home_editor.settings import db_url_from
-from home_editor.store.schema import create_engine
 
 
 def test_missing_columns_are_added_to_an_existing_database(db_url: str) -> None:

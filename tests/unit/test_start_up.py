@@ -7,12 +7,12 @@ import threading
 from pathlib import Path
 
 from home_editor import home_editor as app_module
-from home_editor.state import services_access
+from home_editor.state import process_services
 
 
 async def test_services_are_built_off_the_event_loop(tmp_path: Path, monkeypatch) -> None:
     built_on: list[int] = []
-    real_build = services_access.build_services
+    real_build = process_services.build_services
 
     def recorded(*args, **kwargs):
         built_on.append(threading.get_ident())
@@ -22,12 +22,12 @@ async def test_services_are_built_off_the_event_loop(tmp_path: Path, monkeypatch
     monkeypatch.setenv("HOME_EDITOR_MEDIA_DIR", str(tmp_path / "media"))
     monkeypatch.setenv("HOME_EDITOR_DB_URL", f"sqlite:///{tmp_path / 'app.db'}")
     monkeypatch.setenv("HOME_EDITOR_CUTOUT_METHOD", "classical")
-    monkeypatch.setattr(services_access, "build_services", recorded)
-    monkeypatch.setattr(services_access, "_services", None)
+    monkeypatch.setattr(process_services, "build_services", recorded)
+    monkeypatch.setattr(process_services, "_services", None)
     try:
         await app_module.resume_work()
         assert built_on and threading.get_ident() not in built_on
-        assert services_access._services is not None  # and the janitor of those services was started
+        assert process_services._services is not None  # and the janitor of those services was started
     finally:
-        if services_access._services is not None:
-            await services_access._services.runner.shutdown()
+        if process_services._services is not None:
+            await process_services._services.runner.shutdown()

@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from home_editor.core.models import JobStatus, JobType, new_library_id
-from home_editor.store.library_store import ClaimRequest, LibraryStore
-from home_editor.store.schema import create_engine
+from home_editor.database.library_store import ClaimRequest, LibraryStore
+from home_editor.database.schema import create_engine
 from tests.db_probes import peak_processing, record_peak_processing
 from tests.factories import item, job
 

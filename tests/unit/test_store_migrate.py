@@ -1,4 +1,4 @@
-"""`python -m home_editor.store.migrate`: a SQLite store copied into a real Postgres, twice."""
+"""`python -m home_editor.database.migrate`: a SQLite store copied into a real Postgres, twice."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from home_editor.core.models import JobStatus, new_library_id
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.migrate import Copied, copy_store
-from home_editor.store.schema import create_engine
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.migrate import Copied, copy_store
+from home_editor.database.schema import create_engine
 from tests.unit.test_store import LEASE, NOW, add
 
 ROOT = Path(__file__).parents[2]
@@ -33,7 +33,7 @@ def filled_sqlite_store(path: Path) -> tuple[LibraryStore, list[str]]:
 
 def migrate(source: str, target: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "home_editor.store.migrate", "--from", source, "--to", target],
+        [sys.executable, "-m", "home_editor.database.migrate", "--from", source, "--to", target],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -92,7 +92,7 @@ def test_copying_in_batches_copies_every_row_and_only_the_missing_ones(tmp_path:
 def test_the_same_database_on_both_sides_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'one.db'}"
     done = subprocess.run(
-        [sys.executable, "-m", "home_editor.store.migrate", "--from", url, "--to", url],
+        [sys.executable, "-m", "home_editor.database.migrate", "--from", url, "--to", url],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from home_editor.core.models import JobStatus, new_library_id
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 from tests.db_probes import peak_processing, record_peak_processing
 from tests.factories import item, job
 from tests.unit.test_store import LEASE, NOW, add

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from home_editor.app_wiring import build_services
 from home_editor.core.models import new_library_id
-from home_editor.services import build_services
+from home_editor.database.schema import items
 from home_editor.settings import Settings
-from home_editor.store.schema import items
 from tests.images import photo_bytes
 
 

@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from home_editor.core.models import JobStatus, JobType
+from home_editor.core.models import JobStatus, JobType, Snapshot
 from home_editor.processing.base import JobContext
 from home_editor.processing.local_processor import LocalProcessor
 from home_editor.state.refresh import show
-from home_editor.store.library_store import Snapshot
 from tests.factories import item, job
 
 ROOT = Path(__file__).parents[2]

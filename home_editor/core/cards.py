@@ -7,10 +7,9 @@ import urllib.parse
 
 from home_editor.core.backgrounds import CHOICES, TRANSPARENT, export_suffix, fill_rgb, kind_of
 from home_editor.core.export_names import safe_stem
-from home_editor.core.layout import cutout_preview_name, is_relief
 from home_editor.core.model_wait import WAITING, waits_for_model
-from home_editor.core.models import Item, Job, JobStatus, JobType
-from home_editor.store.library_store import Snapshot
+from home_editor.core.models import Item, Job, JobStatus, JobType, Snapshot
+from home_editor.core.storage_keys import cutout_preview_name, is_relief
 
 DEFAULT_COLOUR = CHOICES["colour"]
 

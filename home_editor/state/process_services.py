@@ -7,8 +7,8 @@ import threading
 
 import reflex as rx
 
+from home_editor.app_wiring import Services, build_services
 from home_editor.data_folder import prepare_data_folder
-from home_editor.services import Services, build_services
 from home_editor.settings import db_url_from, settings_from_environment
 
 _services: Services | None = None

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from home_editor.store.library_store import LibraryStore
+from home_editor.database.library_store import LibraryStore
 
 R = TypeVar("R")
 

@@ -16,21 +16,13 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from home_editor.core import scheduler
-from home_editor.core.models import ACTIVE_STATUSES, Item, Job, JobStatus, JobType
-from home_editor.store.records import item_from_row, item_values, job_from_row, job_values
-from home_editor.store.schema import for_writes, insert_for, items, jobs, libraries
+from home_editor.core.models import ACTIVE_STATUSES, Item, Job, JobStatus, JobType, Snapshot
+from home_editor.database.records import item_from_row, item_values, job_from_row, job_values
+from home_editor.database.schema import for_writes, insert_for, items, jobs, libraries
 
 _ACTIVE = [status.value for status in ACTIVE_STATUSES]
 _TERMINAL = [JobStatus.COMPLETED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value]
 R = TypeVar("R")
-
-
-@dataclasses.dataclass(frozen=True)
-class Snapshot:
-    """A library's live items (newest first) and all its jobs (oldest first)."""
-
-    items: list[Item]
-    jobs: list[Job]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import httpx
 
+from home_editor.database.async_store import AsyncLibraryStore
+from home_editor.database.library_store import LibraryStore
+from home_editor.database.schema import create_engine
 from home_editor.export.export_service import ExportService
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.executors import JobExecutors
@@ -27,9 +30,6 @@ from home_editor.storage.base import Storage
 from home_editor.storage.local_files import LocalFileStorage
 from home_editor.storage.upload_spool import UploadGate
 from home_editor.storage.vercel_blob import VercelBlobStorage
-from home_editor.store.async_store import AsyncLibraryStore
-from home_editor.store.library_store import LibraryStore
-from home_editor.store.schema import create_engine
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Copy a store into another database: libraries, items and jobs, e.g. from the SQLite file of a single
 server to the Postgres of a scaled-out one.
 
-    python -m home_editor.store.migrate --from sqlite:///path/to/home_editor.db --to postgresql://user:pw@host/db
+    python -m home_editor.database.migrate --from sqlite:///path/to/home_editor.db --to postgresql://user:pw@host/db
 
 Rows are copied as they are (ids, statuses, leases, tombstones). A row whose id the target already has is
 left alone, so a second run copies nothing twice and never overwrites work done on the target since. Run it
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from home_editor.store.schema import create_engine, insert_for, items, jobs, libraries
+from home_editor.database.schema import create_engine, insert_for, items, jobs, libraries
 
 BATCH = 500
 
@@ -70,7 +70,7 @@ def _engine(url: str) -> sa.Engine:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m home_editor.store.migrate",
+        prog="python -m home_editor.database.migrate",
         description="Copy libraries, items and jobs from one store database to another (idempotent).",
     )
     parser.add_argument("--from", dest="source", required=True, help="SQLAlchemy URL to copy from (sqlite:///…)")
