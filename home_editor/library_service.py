@@ -18,7 +18,7 @@ from home_editor.core.clock import now_ms
 from home_editor.core.errors import BadInputError, StorageError
 from home_editor.core.lookup_budget import LookupBudget
 from home_editor.core.mirror import clean_text
-from home_editor.core.models import Item, Job, JobStatus, JobType, Priority, Snapshot, new_id
+from home_editor.core.models import ACTIVE_STATUSES, Item, Job, JobType, Priority, Snapshot, new_id
 from home_editor.core.storage_keys import THUMB_NAME, file_key, file_names, original_name
 from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.jobs.changes import ChangeHub
@@ -315,10 +315,9 @@ class LibraryService:
         """Give every item that waits for a cutout or a model an active job (a recovered mirror may lack one)."""
         snapshot = await self.store.snapshot(library_id)
         active = {(job.item_id, job.type) for job in snapshot.jobs if job.is_active}
-        waiting = (JobStatus.PENDING, JobStatus.PROCESSING)
         for item in snapshot.items:
-            for job_type, status in ((JobType.REMBG, item.cutout_status), (JobType.GLB, item.model_status)):
-                if status in waiting and (item.id, job_type) not in active:
+            for job_type in JobType:
+                if item.status_of(job_type) in ACTIVE_STATUSES and (item.id, job_type) not in active:
                     now = now_ms()
                     job = Job(id=new_id(), item_id=item.id, type=job_type, created_ms=now, updated_ms=now)
                     await self.store.queue(library_id, job)

@@ -13,17 +13,19 @@ from home_editor.components.card_controls import (
     select_box,
 )
 from home_editor.core.cards import Card
+from home_editor.core.model_wait import WAITING
+from home_editor.core.models import JobStatus
 from home_editor.state.library_state import LibraryState
 from home_editor.state.viewer_state import ViewerState
 
 _ROW = {"width": "100%", "align": "center", "spacing": "2", "wrap": "wrap"}
 STATUS_COLORS = {
-    "pending": "gray",
-    "waiting": "gray",
-    "processing": "blue",
-    "completed": "green",
-    "failed": "red",
-    "cancelled": "orange",
+    JobStatus.PENDING: "gray",
+    WAITING: "gray",
+    JobStatus.PROCESSING: "blue",
+    JobStatus.COMPLETED: "green",
+    JobStatus.FAILED: "red",
+    JobStatus.CANCELLED: "orange",
 }
 
 
@@ -145,7 +147,10 @@ def _model(card: rx.Var[Card]) -> rx.Component:
         card.has_cutout,
         rx.vstack(
             _model_status(card),
-            rx.cond(card.model_status == "processing", rx.progress(value=card.model_progress, width="100%")),
+            rx.cond(
+                card.model_status == JobStatus.PROCESSING.value,
+                rx.progress(value=card.model_progress, width="100%"),
+            ),
             rx.cond(
                 card.model_error != "",
                 rx.text(card.model_error, size="1", color_scheme="red", custom_attrs=_testid("model-error")),
@@ -165,7 +170,7 @@ def item_card(card: rx.Var[Card], index: rx.Var[int]) -> rx.Component:
             rx.hstack(select_box(card), before_after(card), rx.spacer(), background_picker(card), **_ROW),
             rx.text(card.name, size="2", weight="medium", trim="both", style={"word_break": "break-all"}),
             _status(card),
-            rx.cond(card.status == "processing", rx.progress(value=card.progress, width="100%")),
+            rx.cond(card.status == JobStatus.PROCESSING.value, rx.progress(value=card.progress, width="100%")),
             rx.cond(
                 card.error != "",
                 rx.text(card.error, size="1", color_scheme="red", custom_attrs={"data-testid": "item-error"}),

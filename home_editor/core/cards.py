@@ -8,7 +8,7 @@ import urllib.parse
 from home_editor.core.backgrounds import CHOICES, TRANSPARENT, export_suffix, fill_rgb, kind_of
 from home_editor.core.export_names import safe_stem
 from home_editor.core.model_wait import WAITING, waits_for_model
-from home_editor.core.models import Item, Job, JobStatus, JobType, Snapshot
+from home_editor.core.models import ACTIVE_STATUSES, SETTLED_WITHOUT_RESULT, Item, Job, JobStatus, JobType, Snapshot
 from home_editor.core.storage_keys import cutout_preview_name, is_relief
 
 DEFAULT_COLOUR = CHOICES["colour"]
@@ -117,8 +117,8 @@ def card_for(item: Item, cutout_job: Job | None, model_job: Job | None, *, now_m
         cutout_url=cutout_url,
         cutout_download_url=_download(cutout_url),
         has_cutout=bool(item.cutout),
-        can_retry=item.cutout_status in (JobStatus.FAILED, JobStatus.CANCELLED),
-        can_cancel=item.cutout_status in (JobStatus.PENDING, JobStatus.PROCESSING),
+        can_retry=item.cutout_status in SETTLED_WITHOUT_RESULT,
+        can_cancel=item.cutout_status in ACTIVE_STATUSES,
         attempts=cutout_job.attempts if cutout_job else 0,
         model_status=model.status,
         model_progress=model.progress,
@@ -129,8 +129,8 @@ def card_for(item: Item, cutout_job: Job | None, model_job: Job | None, *, now_m
         model_download_url=_download(model_url),
         model_is_relief=is_relief(item.model),
         can_generate_model=bool(item.cutout) and not item.model and item.model_status is None,
-        can_cancel_model=item.model_status in (JobStatus.PENDING, JobStatus.PROCESSING),
-        can_retry_model=bool(item.cutout) and item.model_status in (JobStatus.FAILED, JobStatus.CANCELLED),
+        can_cancel_model=item.model_status in ACTIVE_STATUSES,
+        can_retry_model=bool(item.cutout) and item.model_status in SETTLED_WITHOUT_RESULT,
         before_url=item.urls.get(item.thumb, ""),
         **_background_fields(item, cutout_url),
     )

@@ -27,6 +27,8 @@ class JobStatus(StrEnum):
 
 ACTIVE_STATUSES = frozenset({JobStatus.PENDING, JobStatus.PROCESSING})
 TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+SETTLED_WITHOUT_RESULT = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})  # what Retry can start again
+ENDED_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED})  # what a user is told about when reached
 
 
 class JobType(StrEnum):
@@ -34,6 +36,22 @@ class JobType(StrEnum):
 
     REMBG = "rembg"
     GLB = "glb"
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemFields:
+    """The item's fields that mirror one job type's latest job: its result file, status, error and note."""
+
+    result: str
+    status: str
+    error: str
+    note: str
+
+
+ITEM_FIELDS = {
+    JobType.REMBG: ItemFields("cutout", "cutout_status", "cutout_error", "cutout_note"),
+    JobType.GLB: ItemFields("model", "model_status", "model_error", "model_note"),
+}
 
 
 class Priority:
@@ -88,6 +106,14 @@ class Item:
     model_note: str = ""
     background: str = ""  # what the cutout is exported on (core/backgrounds.py); "" is transparent
     urls: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
+
+    def status_of(self, job_type: JobType) -> JobStatus | None:
+        """The status of the item's latest job of this type (None: never asked for)."""
+        return getattr(self, ITEM_FIELDS[job_type].status)
+
+    def error_of(self, job_type: JobType) -> str:
+        """Why the item's latest job of this type failed ('' when it did not)."""
+        return getattr(self, ITEM_FIELDS[job_type].error)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,12 +16,21 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from home_editor.core import scheduler
-from home_editor.core.models import ACTIVE_STATUSES, Item, Job, JobStatus, JobType, Snapshot
+from home_editor.core.models import (
+    ACTIVE_STATUSES,
+    ITEM_FIELDS,
+    TERMINAL_STATUSES,
+    Item,
+    Job,
+    JobStatus,
+    JobType,
+    Snapshot,
+)
 from home_editor.database.records import item_from_row, item_values, job_from_row, job_values
 from home_editor.database.schema import for_writes, insert_for, items, jobs, libraries
 
-_ACTIVE = [status.value for status in ACTIVE_STATUSES]
-_TERMINAL = [JobStatus.COMPLETED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value]
+_ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)  # as SQL values
+_TERMINAL = sorted(status.value for status in TERMINAL_STATUSES)
 R = TypeVar("R")
 
 
@@ -527,15 +536,15 @@ class LibraryStore:
         more_urls: Mapping[str, str] | None = None,
     ) -> None:
         """Mirror a job's status (and result) into its item, which outlives the job."""
-        prefix = "cutout" if job.type is JobType.REMBG else "model"
+        fields = ITEM_FIELDS[job.type]
         values: dict = {
-            f"{prefix}_status": job.status.value,
-            f"{prefix}_error": job.error if job.status is JobStatus.FAILED else "",
+            fields.status: job.status.value,
+            fields.error: job.error if job.status is JobStatus.FAILED else "",
             "updated_ms": job.updated_ms,
         }
         if result:
             row = conn.execute(sa.select(items.c.file_urls).where(items.c.id == job.item_id)).first()
             urls = json.loads(row[0]) if row else {}
             urls |= {result: url, **(more_urls or {})}
-            values |= {prefix: result, f"{prefix}_note": note, "file_urls": json.dumps(urls)}
+            values |= {fields.result: result, fields.note: note, "file_urls": json.dumps(urls)}
         conn.execute(sa.update(items).where(items.c.id == job.item_id).values(**values))

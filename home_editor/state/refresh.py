@@ -14,10 +14,9 @@ from home_editor.core.cards import Card, Stats, cards_for, stats_for
 from home_editor.core.clock import now_ms
 from home_editor.core.cutout_notes import background_kept, is_doubtful
 from home_editor.core.mirror import encode_items, encode_jobs
-from home_editor.core.models import Item, JobType, Snapshot
+from home_editor.core.models import ACTIVE_STATUSES, ENDED_STATUSES, Item, JobStatus, JobType, Snapshot
 from home_editor.database.async_store import AsyncLibraryStore
 
-ACTIVE = ("pending", "processing")
 CUTOUT_TEXTS = {
     "done": ("Background removed: “{}”.", "Background removed from {} photos"),
     "failed": ("“{}” failed: {}", "Background removal failed for {} photos"),
@@ -123,10 +122,10 @@ def _news(item: Item, before: str | None, now: str) -> tuple[list[str] | None, l
         return None, None
     (cutout_before, model_before), (cutout_now, model_now) = before.split("/"), now.split("/")
     cutout = model = None
-    if cutout_before in ACTIVE and cutout_now in ("completed", "failed"):
-        cutout = [item.name, item.cutout_error or "failed" if cutout_now == "failed" else "", _caveat(item)]
-    if model_before in ACTIVE and model_now in ("completed", "failed"):
-        model = [item.name, item.model_error or "failed" if model_now == "failed" else "", ""]
+    if cutout_before in ACTIVE_STATUSES and cutout_now in ENDED_STATUSES:
+        cutout = [item.name, item.cutout_error or "failed" if cutout_now == JobStatus.FAILED else "", _caveat(item)]
+    if model_before in ACTIVE_STATUSES and model_now in ENDED_STATUSES:
+        model = [item.name, item.model_error or "failed" if model_now == JobStatus.FAILED else "", ""]
     return cutout, model
 
 
