@@ -35,6 +35,7 @@ from home_editor.database.schema import create_engine, for_writes, items, jobs
 from home_editor.database.schema import libraries as libraries_table
 from tests.db_probes import peak_processing, record_peak_processing
 from tests.servers import PostgresServer
+from tests.store_helpers import claim_next
 
 LEASE_MS = 60_000
 THREADS = 8
@@ -123,7 +124,7 @@ def _claim_round(url: str, libraries: list[str], threads: int, claims_each: int,
             now = int(time.time() * 1000)
             started = time.perf_counter()
             try:
-                job = store.claim_next(library, token=f"{index}-{n}", now_ms=now, lease_ms=LEASE_MS, concurrency=2)
+                job = claim_next(store, library, token=f"{index}-{n}", now_ms=now, lease_ms=LEASE_MS, concurrency=2)
                 mine.append((time.perf_counter() - started) * 1000)
                 if job is not None:
                     store.complete(job.id, job.lease_token, now_ms=now + 1)
@@ -167,7 +168,7 @@ def _peak_in_one_library(url: str, claims: int, store_class: type) -> int:
         barrier.wait()
         for n in range(claims):
             now = int(time.time() * 1000)
-            got = store.claim_next(library, token=f"{index}-{n}", now_ms=now, lease_ms=LEASE_MS, concurrency=2)
+            got = claim_next(store, library, token=f"{index}-{n}", now_ms=now, lease_ms=LEASE_MS, concurrency=2)
             if held is not None:
                 store.complete(held.id, held.lease_token, now_ms=now + 1)
             held = got

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 
 from home_editor.core.models import TERMINAL_STATUSES, Job, JobStatus
 
@@ -189,9 +189,3 @@ def retried(job: Job, *, now_ms: int) -> Job | None:
 def is_expired(job: Job, *, now_ms: int, ttl_ms: int) -> bool:
     """Whether cleanup removes the job: settled and untouched for longer than the time to live."""
     return job.status in TERMINAL_STATUSES and job.updated_ms < now_ms - ttl_ms
-
-
-def next_due_ms(jobs: Sequence[Job], now_ms: int) -> int | None:
-    """When the earliest held-back pending job becomes due (None if none is held back)."""
-    waits = [job.not_before_ms for job in jobs if job.status is JobStatus.PENDING and job.not_before_ms > now_ms]
-    return min(waits, default=None)

@@ -87,12 +87,6 @@ class LibraryStore:
         with self._engine.connect() as conn:
             return self._item(conn, library_id, item_id)
 
-    def job(self, job_id: str) -> Job | None:
-        """One job by id."""
-        with self._engine.connect() as conn:
-            row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).mappings().first()
-            return job_from_row(row) if row else None
-
     def libraries_with_work(self) -> list[str]:
         """Libraries that have pending or processing jobs."""
         with self._engine.connect() as conn:
@@ -178,11 +172,6 @@ class LibraryStore:
                 still_running=request.still_running,
             )
         return result, claimed
-
-    def claim_next(self, library_id: str, *, token: str, now_ms: int, lease_ms: int, concurrency: int) -> Job | None:
-        """Atomically claim the library's best due pending job if fewer than `concurrency` run."""
-        claimed = self.claim_due(library_id, tokens=[token], now_ms=now_ms, lease_ms=lease_ms, concurrency=concurrency)
-        return claimed[0] if claimed else None
 
     def claim_due(
         self,

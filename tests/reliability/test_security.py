@@ -23,6 +23,7 @@ from home_editor.settings import Settings
 from home_editor.state import process_services
 from home_editor.state.library_state import LibraryState
 from tests.images import photo_bytes
+from tests.store_helpers import claim_next_async
 from tests.stubs.blob_stub import BlobStub
 from tests.stubs.server import Fault
 from tests.stubs.trellis_stub import TrellisStub
@@ -64,7 +65,7 @@ async def with_cutout(services, library_id: str, name: str):
     """An item whose cutout is done (its job claimed and completed through the store, as the runner would)."""
     item = await services.library.add_upload(library_id, name, photo_bytes(size=300 + len(name)))
     store = services.library.store
-    job = await store.claim_next(library_id, token="test-claim", now_ms=1, lease_ms=60_000, concurrency=9)
+    job = await claim_next_async(store, library_id, token="test-claim", now_ms=1, lease_ms=60_000, concurrency=9)
     assert job is not None and job.item_id == item.id
     assert await store.complete(job.id, "test-claim", now_ms=2, result="cutout-abcdefghijkm.png") is not None
     return await store.item(library_id, item.id)

@@ -23,6 +23,7 @@ from home_editor.jobs.runner import Runner
 from home_editor.settings import Settings
 from tests.db_probes import peak_processing, record_peak_processing
 from tests.factories import item, job
+from tests.store_helpers import claim_next_async, stored_job_async
 from tests.unit import runner_process
 
 FAST = Settings(poll_seconds=0.05, retry_base_seconds=0.01, lease_seconds=5)
@@ -125,7 +126,7 @@ async def drain_one(env, *steps: BaseException) -> Job:
     executor.steps[queued.id] = list(steps)
     runner.wake(library)
     await asyncio.wait_for(runner.until_idle(library), 10)
-    return await store.job(queued.id)
+    return await stored_job_async(store, queued.id)
 
 
 async def until_started(executor: ScriptedExecutor, count: int) -> None:
@@ -187,7 +188,7 @@ async def test_a_slow_tick_never_reclaims_the_process_s_own_running_job(env) -> 
     assert await runner.tick(library) == []
     executor.gate.set()
     await step_until_settled(runner, library, clock)
-    done = await store.job(queued.id)
+    done = await stored_job_async(store, queued.id)
     assert (done.status, done.attempts) == (JobStatus.COMPLETED, 1)
     assert journal_starts(tmp_path) == [queued.id]
 
@@ -214,7 +215,7 @@ async def test_a_job_taken_over_elsewhere_is_stopped_before_this_process_claims_
     assert runner.running_count(library) == executor.running == 0
     executor.gate.set()
     await step_until_settled(runner, library, clock)
-    assert (await store.job(queued.id)).status is JobStatus.COMPLETED
+    assert (await stored_job_async(store, queued.id)).status is JobStatus.COMPLETED
     assert executor.peak_per_job == 1
 
 
@@ -277,7 +278,7 @@ async def test_an_unexpected_failure_says_retry_is_automatic_only_while_it_is(en
     for _ in range(2):
         await runner.tick(library)
         await runner.until_jobs_done(library)
-        settled = await store.job(queued.id)
+        settled = await stored_job_async(store, queued.id)
         texts.append((settled.status, settled.error))
         clock.now += 60_000  # past any back-off
     assert texts == [
@@ -378,11 +379,11 @@ async def test_a_job_left_processing_by_a_dead_runner_is_recovered_and_run_again
     store, _executor, _, make, _ = env
     library = new_library_id()
     [orphan] = await queue(store, library, 1)
-    await store.claim_next(library, token="dead", now_ms=1, lease_ms=1, concurrency=2)  # lease long expired
+    await claim_next_async(store, library, token="dead", now_ms=1, lease_ms=1, concurrency=2)  # lease long expired
     runner = make()
     runner.wake(library)
     await asyncio.wait_for(runner.until_idle(library), 5)
-    done = await store.job(orphan.id)
+    done = await stored_job_async(store, orphan.id)
     assert (done.status, done.attempts) == (JobStatus.COMPLETED, 2)
 
 
@@ -520,7 +521,7 @@ async def test_queuing_with_a_free_slot_starts_the_job_in_one_trip_to_the_store(
     await until_started(executor, 1)
     assert executor.calls_before[queued.id] == ["claiming"]  # queued and claimed together: no wake, no tick
     await asyncio.wait_for(runner.until_idle(library), 5)
-    assert (await recording.job(queued.id)).status is JobStatus.COMPLETED
+    assert (await stored_job_async(recording, queued.id)).status is JobStatus.COMPLETED
 
 
 async def test_work_queued_while_every_slot_is_taken_starts_when_one_frees(env) -> None:
@@ -533,7 +534,7 @@ async def test_work_queued_while_every_slot_is_taken_starts_when_one_frees(env) 
     await until_started(executor, 2)
     [third], write = adding(library)
     await runner.enqueue(library, write)
-    assert (await recording.job(third.id)).status is JobStatus.PENDING
+    assert (await stored_job_async(recording, third.id)).status is JobStatus.PENDING
     executor.gate.set()
     await asyncio.wait_for(runner.until_idle(library), 5)
     assert executor.started[2] == third.id and executor.peak == 2
@@ -546,7 +547,7 @@ async def test_a_web_only_process_queues_without_claiming(env) -> None:
     [queued], write = adding(library)
     await runner.enqueue(library, write)
     assert "claiming" not in recording.calls and runner.running_count() == 0
-    assert (await recording.job(queued.id)).status is JobStatus.PENDING
+    assert (await stored_job_async(recording, queued.id)).status is JobStatus.PENDING
 
 
 async def test_a_wake_only_claims_and_the_periodic_tick_recovers_expired_leases(env) -> None:
@@ -555,16 +556,16 @@ async def test_a_wake_only_claims_and_the_periodic_tick_recovers_expired_leases(
     runner, recording, _executor = recorded_runner(env, FAST, clock)
     library = new_library_id()
     [orphan] = await queue(recording, library, 1)
-    await recording.claim_next(library, token="dead", now_ms=1, lease_ms=1, concurrency=2)  # its runner died
+    await claim_next_async(recording, library, token="dead", now_ms=1, lease_ms=1, concurrency=2)  # its runner died
     recording.calls.clear()
     runner.wake(library)
     await recording.returned["queue_state"].wait()  # the woken drain has looked once
     assert recording.calls == ["claim_due", "queue_state"]
-    assert (await recording.job(orphan.id)).lease_token == "dead"  # not recovered by a wake
+    assert (await stored_job_async(recording, orphan.id)).lease_token == "dead"  # not recovered by a wake
     clock.now += int(FAST.poll_seconds * 1000)  # a poll later the drain ticks
     await asyncio.wait_for(runner.until_idle(library), 5)
     assert "expire_leases" in recording.calls
-    done = await recording.job(orphan.id)
+    done = await stored_job_async(recording, orphan.id)
     assert (done.status, done.attempts) == (JobStatus.COMPLETED, 2)
 
 
@@ -578,10 +579,10 @@ async def test_a_job_started_as_it_was_queued_has_its_lease_renewed_by_the_tick(
     [queued], write = adding(library)
     await runner.enqueue(library, write)
     await until_started(executor, 1)
-    first_lease = (await recording.job(queued.id)).lease_until_ms
+    first_lease = (await stored_job_async(recording, queued.id)).lease_until_ms
     clock.now += 1_000  # the renewal is due at the next tick
     await asyncio.wait_for(recording.returned["renew_lease"].wait(), 5)
-    assert (await recording.job(queued.id)).lease_until_ms == first_lease + 1_000
+    assert (await stored_job_async(recording, queued.id)).lease_until_ms == first_lease + 1_000
     executor.gate.set()
     await asyncio.wait_for(runner.until_idle(library), 5)
 
@@ -610,6 +611,6 @@ async def test_a_failed_attempt_due_again_at_once_is_not_claimed_while_it_still_
     executor.steps[retried.id] = [TransientError("busy")]
     await runner.enqueue(library, write)
     await asyncio.wait_for(runner.until_idle(library), 5)
-    done = await recording.job(retried.id)
+    done = await stored_job_async(recording, retried.id)
     assert (done.status, done.attempts) == (JobStatus.COMPLETED, 2)
     assert executor.peak_per_job == 1

@@ -159,12 +159,6 @@ def test_cleanup_removes_only_old_settled_jobs(status: str, age: int, expired: b
     assert scheduler.is_expired(old, now_ms=NOW + 10 * DAY, ttl_ms=DAY) is expired
 
 
-def test_next_due_is_the_earliest_held_back_job() -> None:
-    jobs = [job("P", not_before_ms=NOW + 500), job("P", not_before_ms=NOW + 200), job("P"), job("R")]
-    assert scheduler.next_due_ms(jobs, NOW) == NOW + 200
-    assert scheduler.next_due_ms([job("P")], NOW) is None
-
-
 def test_an_expired_lease_of_a_remote_job_gives_the_attempt_back_and_keeps_the_remote_id() -> None:
     stuck = job("R", attempts=3, remote_id="abc", lease_until_ms=NOW - 1)
     back = scheduler.recovered(stuck, now_ms=NOW)

@@ -18,6 +18,7 @@ from home_editor.database.library_store import ClaimRequest, LibraryStore
 from home_editor.database.schema import create_engine
 from tests.db_probes import peak_processing, record_peak_processing
 from tests.factories import item, job
+from tests.store_helpers import claim_next, stored_job
 
 LEASE = 15_000
 NOW = 1_000_000
@@ -60,7 +61,7 @@ def add(store: LibraryStore, library_id: str, count: int = 1, **job_changes: obj
 
 
 def claim(store: LibraryStore, library_id: str, token: str = "t", now: int = NOW):
-    return store.claim_next(library_id, token=token, now_ms=now, lease_ms=LEASE, concurrency=2)
+    return claim_next(store, library_id, token=token, now_ms=now, lease_ms=LEASE, concurrency=2)
 
 
 def test_claims_stop_at_the_concurrency_limit_oldest_first(store: LibraryStore) -> None:
@@ -94,7 +95,7 @@ def test_concurrent_claimers_on_separate_connections_never_exceed_the_limit_or_s
         barrier.wait()
         held = None
         for attempt in range(40):
-            got = store.claim_next(library, token=f"w{index}-{attempt}", now_ms=NOW, lease_ms=LEASE, concurrency=2)
+            got = claim_next(store, library, token=f"w{index}-{attempt}", now_ms=NOW, lease_ms=LEASE, concurrency=2)
             with lock:
                 claimed.extend([got.id] if got else [])
                 refused += got is None
@@ -197,6 +198,18 @@ def test_renewing_keeps_a_long_job_alive(store: LibraryStore) -> None:
     assert store.expire_leases(now_ms=NOW + 5 * LEASE, max_attempts=3) == []
 
 
+def test_queue_state_counts_active_jobs_and_finds_the_earliest_held_back_one(store: LibraryStore) -> None:
+    library, other = new_library_id(), new_library_id()
+    store.ensure_library(library, NOW)
+    for code, not_before in [("P", NOW + 500), ("P", NOW + 200), ("P", 0), ("R", 0), ("F", NOW + 100)]:
+        held = job(code, created_ms=NOW, not_before_ms=not_before)
+        store.add_item(library, item(id=held.item_id), held)
+    add(store, other, 1, not_before_ms=NOW + 50)  # another library's wait is not this one's
+    assert store.queue_state(library, NOW) == (4, NOW + 200)  # a failed job is neither active nor held back
+    assert store.queue_state(library, NOW + 200) == (4, NOW + 500)
+    assert store.queue_state(library, NOW + 500) == (4, None)
+
+
 def test_cleanup_removes_old_settled_jobs_but_never_items(store: LibraryStore) -> None:
     library = new_library_id()
     jobs = add(store, library, 2)
@@ -224,7 +237,7 @@ def test_cancel_retry_and_delete(store: LibraryStore) -> None:
     deleted = store.delete_item(library, queued.item_id, now_ms=NOW)
     assert deleted is not None and store.item(library, queued.item_id) is None
     assert store.deleted_item_ids(library) == {queued.item_id}
-    assert store.job(queued.id).status is JobStatus.CANCELLED
+    assert stored_job(store, queued.id).status is JobStatus.CANCELLED
 
 
 @pytest.mark.reliability(
@@ -239,7 +252,7 @@ def test_one_library_cannot_touch_another_librarys_items(store: LibraryStore) ->
     assert store.retry(mine, their_job.item_id, JobType.REMBG, new_job=job(item_id=their_job.item_id)) is None
     assert store.delete_item(mine, their_job.item_id, now_ms=NOW) is None
     assert store.item(theirs, their_job.item_id) is not None
-    assert store.job(their_job.id).status is JobStatus.PENDING
+    assert stored_job(store, their_job.id).status is JobStatus.PENDING
 
 
 def test_mirror_upserts_never_overwrite_another_librarys_record(store: LibraryStore) -> None:
@@ -300,7 +313,7 @@ def test_a_snapshot_reads_while_another_connection_holds_the_write_lock(sqlite_u
         writer.execute("UPDATE he_jobs SET message = 'not committed'")
         snapshot = store.snapshot(library)
         assert [j.message for j in snapshot.jobs] == [queued.message]
-        assert store.job(queued.id) is not None and store.queue_state(library, NOW) == (1, None)
+        assert stored_job(store, queued.id) is not None and store.queue_state(library, NOW) == (1, None)
     finally:
         writer.execute("ROLLBACK")
         writer.close()
@@ -446,7 +459,7 @@ def test_queuing_without_a_claim_request_only_writes(store: LibraryStore) -> Non
     [pending] = add(store, library)
     queued, claimed = store.claiming(None, lambda s: s.queue(library, job("P", item_id=pending.item_id)))
     assert queued is None and claimed == []  # the item already has an active cutout job: nothing queued
-    assert store.job(pending.id).status is JobStatus.PENDING
+    assert stored_job(store, pending.id).status is JobStatus.PENDING
 
 
 def test_a_write_that_fails_while_claiming_leaves_nothing_behind(store: LibraryStore) -> None:
@@ -462,7 +475,7 @@ def test_a_write_that_fails_while_claiming_leaves_nothing_behind(store: LibraryS
     with pytest.raises(RuntimeError):
         store.claiming(request(library), write_then_fail)
     assert store.item(library, new_item.id) is None
-    assert store.job(earlier.id).status is JobStatus.PENDING  # and the claim it came with was undone
+    assert stored_job(store, earlier.id).status is JobStatus.PENDING  # and the claim it came with was undone
     assert [j.id for j in store.claiming(request(library), lambda s: None)[1]] == [earlier.id]
 
 

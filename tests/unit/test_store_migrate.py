@@ -13,6 +13,7 @@ from home_editor.core.models import JobStatus, new_library_id
 from home_editor.database.library_store import LibraryStore
 from home_editor.database.migrate import Copied, copy_store
 from home_editor.database.schema import create_engine
+from tests.store_helpers import claim_next, stored_job
 from tests.unit.test_store import LEASE, NOW, add
 
 ROOT = Path(__file__).parents[2]
@@ -24,7 +25,7 @@ def filled_sqlite_store(path: Path) -> tuple[LibraryStore, list[str]]:
     busy, quiet = new_library_id(), new_library_id()
     done, running, _waiting, gone = add(store, busy, 4)
     for job in (done, running):
-        store.claim_next(busy, token=job.id, now_ms=NOW, lease_ms=LEASE, concurrency=2)
+        claim_next(store, busy, token=job.id, now_ms=NOW, lease_ms=LEASE, concurrency=2)
     store.complete(done.id, done.id, now_ms=NOW + 1, result="cutout-abcdefghijkm.png", url="http://x/c.png")
     store.delete_item(busy, gone.item_id, now_ms=NOW + 2)
     add(store, quiet, 1)
@@ -63,13 +64,13 @@ def test_the_command_copies_everything_once_and_a_second_run_copies_nothing(tmp_
 
     # Work goes on in the target; a second run neither duplicates nor overwrites it.
     [waiting] = [j for j in target.snapshot(library_ids[0]).jobs if j.status is JobStatus.PENDING]
-    claimed = target.claim_next(library_ids[0], token="pg", now_ms=NOW + 10, lease_ms=LEASE, concurrency=2)
+    claimed = claim_next(target, library_ids[0], token="pg", now_ms=NOW + 10, lease_ms=LEASE, concurrency=2)
     assert claimed is not None and claimed.id == waiting.id
     second = migrate(sqlite_url, plain_url)
     assert "he_libraries: 0 copied, 2 already there" in second
     assert "he_items: 0 copied, 5 already there" in second
     assert "he_jobs: 0 copied, 5 already there" in second
-    assert target.job(waiting.id) == claimed
+    assert stored_job(target, waiting.id) == claimed
     with target._engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM he_jobs")).scalar_one() == 5
     target._engine.dispose()

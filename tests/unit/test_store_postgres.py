@@ -17,6 +17,7 @@ from home_editor.database.library_store import LibraryStore
 from home_editor.database.schema import create_engine
 from tests.db_probes import peak_processing, record_peak_processing
 from tests.factories import item, job
+from tests.store_helpers import claim_next, stored_job
 from tests.unit.test_store import LEASE, NOW, add
 
 LOCK_TIMEOUT = "?options=-c%20lock_timeout%3D5000"  # a claim that would wait for a lock fails instead
@@ -168,14 +169,14 @@ def test_claimers_with_different_clocks_never_exceed_the_librarys_limit(
     running, x = add(store, library, 2)
     y = job("P", item_id=item().id, created_ms=NOW, priority=20, not_before_ms=NOW + 5_000)
     store.add_item(library, item(id=y.item_id), y)
-    assert store.claim_next(library, token="r", now_ms=NOW, lease_ms=LEASE, concurrency=2).id == running.id
+    assert claim_next(store, library, token="r", now_ms=NOW, lease_ms=LEASE, concurrency=2).id == running.id
     if library_row == "missing":
         with watcher.begin() as conn:
             conn.execute(sa.text("DELETE FROM he_libraries"))
     record_peak_processing(postgres_url)
 
     def claim(engine: sa.Engine, now: int):
-        return LibraryStore(engine).claim_next(library, token=str(now), now_ms=now, lease_ms=LEASE, concurrency=2)
+        return claim_next(LibraryStore(engine), library, token=str(now), now_ms=now, lease_ms=LEASE, concurrency=2)
 
     overlap = Overlap(first, "SELECT he_jobs", watcher)
     claimed_first, claimed_second = overlap.run(lambda: claim(first, NOW), lambda: claim(second, NOW + 5_000))
@@ -197,11 +198,11 @@ def test_a_claim_never_waits_for_another_librarys_claim(engines) -> None:
     impatient = LibraryStore(engines(LOCK_TIMEOUT))
     with setup.begin() as holder:
         holder.execute(sa.text("SELECT id FROM he_libraries WHERE id = :id FOR UPDATE"), {"id": busy})
-        claimed = impatient.claim_next(other, token="b", now_ms=NOW, lease_ms=LEASE, concurrency=2)
+        claimed = claim_next(impatient, other, token="b", now_ms=NOW, lease_ms=LEASE, concurrency=2)
         assert claimed is not None and claimed.id == queued.id
         with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
-            impatient.claim_next(busy, token="a", now_ms=NOW, lease_ms=LEASE, concurrency=2)
-    assert store.job(queued.id).status is JobStatus.PROCESSING
+            claim_next(impatient, busy, token="a", now_ms=NOW, lease_ms=LEASE, concurrency=2)
+    assert stored_job(store, queued.id).status is JobStatus.PROCESSING
 
 
 def test_processes_starting_at_once_create_the_tables_once(postgres_url: str) -> None:
