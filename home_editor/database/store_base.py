@@ -1,0 +1,118 @@
+"""What the store's queue transitions and item operations share: the engine, the write transaction (which
+`claiming` holds open so several calls commit together), the library lock, compare-and-set on a job, and
+mirroring a job's status into its item.
+
+Each change is one transaction whose WHERE clause re-checks the state it was decided on (compare-and-set),
+so two tabs, two workers or a restarted server can never both claim a job or both settle it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import threading
+from collections.abc import Iterator, Mapping
+
+import sqlalchemy as sa
+
+from home_editor.core.models import ACTIVE_STATUSES, ITEM_FIELDS, TERMINAL_STATUSES, Item, Job, JobStatus, JobType
+from home_editor.database.records import item_from_row, job_from_row, job_values
+from home_editor.database.schema import for_writes, insert_for, items, jobs, libraries
+
+ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)  # as SQL values
+TERMINAL = sorted(status.value for status in TERMINAL_STATUSES)
+
+
+class StoreBase:
+    """The engine and the transaction helpers both halves of `LibraryStore` are built on."""
+
+    def __init__(self, engine: sa.Engine, *, rng: random.Random | None = None) -> None:
+        self._engine = engine  # reads: deferred transactions, never waiting for a writer (WAL)
+        self._writer = for_writes(engine)  # writes: take the write lock when they begin
+        self._rng = rng or random.Random()
+        self._open = threading.local()  # the write transaction `claiming` holds open on this thread, if any
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """A write transaction; inside `claiming`, the one it holds open on this thread (so its store calls
+        commit, or roll back, together)."""
+        joined = getattr(self._open, "conn", None)
+        if joined is not None:
+            yield joined
+            return
+        with self._writer.begin() as conn:
+            self._open.conn = conn
+            try:
+                yield conn
+            finally:
+                self._open.conn = None
+
+    @staticmethod
+    def _lock_library(conn: sa.Connection, library_id: str, now_ms: int) -> None:
+        """Hold the library's row until the transaction ends (a no-op lock on SQLite)."""
+        lock = sa.select(libraries.c.id).where(libraries.c.id == library_id).with_for_update()
+        if conn.execute(lock).first() is None:
+            insert = insert_for(conn, libraries).values(id=library_id, created_ms=now_ms)
+            conn.execute(insert.on_conflict_do_nothing(index_elements=[libraries.c.id]))
+            conn.execute(lock)
+
+    @staticmethod
+    def _item(conn: sa.Connection, library_id: str, item_id: str) -> Item | None:
+        row = (
+            conn.execute(
+                sa.select(items).where(items.c.id == item_id, items.c.library_id == library_id, items.c.deleted_ms == 0)
+            )
+            .mappings()
+            .first()
+        )
+        return item_from_row(row) if row else None
+
+    @staticmethod
+    def _active_jobs(conn: sa.Connection, library_id: str, item_id: str, job_type: JobType | None = None) -> list[Job]:
+        query = sa.select(jobs).where(
+            jobs.c.library_id == library_id, jobs.c.item_id == item_id, jobs.c.status.in_(ACTIVE)
+        )
+        if job_type is not None:
+            query = query.where(jobs.c.type == job_type.value)
+        rows = conn.execute(query).mappings()
+        return [job_from_row(row) for row in rows]
+
+    @staticmethod
+    def _compare_and_set(conn: sa.Connection, before: Job, after: Job) -> bool:
+        """Write `after` only if the row still holds `before`'s status, claim and attempt count."""
+        result = conn.execute(
+            sa.update(jobs)
+            .where(
+                jobs.c.id == before.id,
+                jobs.c.status == before.status.value,
+                jobs.c.lease_token == before.lease_token,
+                jobs.c.attempts == before.attempts,
+            )
+            .values(**job_values(after))
+        )
+        return result.rowcount == 1
+
+    @staticmethod
+    def _sync_item(
+        conn: sa.Connection,
+        job: Job,
+        *,
+        result: str = "",
+        url: str = "",
+        note: str = "",
+        more_urls: Mapping[str, str] | None = None,
+    ) -> None:
+        """Mirror a job's status (and result) into its item, which outlives the job."""
+        fields = ITEM_FIELDS[job.type]
+        values: dict = {
+            fields.status: job.status.value,
+            fields.error: job.error if job.status is JobStatus.FAILED else "",
+            "updated_ms": job.updated_ms,
+        }
+        if result:
+            row = conn.execute(sa.select(items.c.file_urls).where(items.c.id == job.item_id)).first()
+            urls = json.loads(row[0]) if row else {}
+            urls |= {result: url, **(more_urls or {})}
+            values |= {fields.result: result, fields.note: note, "file_urls": json.dumps(urls)}
+        conn.execute(sa.update(items).where(items.c.id == job.item_id).values(**values))
