@@ -50,3 +50,11 @@ def test_components_never_reach_past_the_state(path: Path) -> None:
     for name in imports(path):
         for forbidden in ("store", "storage", "processing", "jobs", "core.scheduler", "library_service", "services"):
             assert not name.startswith(f"home_editor.{forbidden}"), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("path", modules(inside="database"), ids=lambda p: p.name)
+def test_every_database_module_stays_under_300_lines(path: Path) -> None:
+    """The store stays in halves a reader can hold (queue transitions, item operations, their shared base)
+    rather than growing back into one file."""
+    lines = len(path.read_text().splitlines())
+    assert lines < 300, f"database/{path.name} has {lines} lines: split it"
