@@ -6,21 +6,15 @@ under a new name and report it as an `Outcome`.
 from __future__ import annotations
 
 import dataclasses
-import io
-
-from PIL import Image
 
 from home_editor.core.errors import BadInputError
 from home_editor.core.models import Item, Job, JobType
 from home_editor.core.storage_keys import cutout_preview_name, file_key, new_cutout_name, new_model_name
 from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.processing.base import Cutout, JobContext, Processor
-from home_editor.processing.images import THUMB_SIDE, encode_webp
 from home_editor.processing.pools import run_job_work
+from home_editor.processing.previews import MODEL_INPUT_SIDE, PREVIEW_SIDE, make_preview, no_larger_than
 from home_editor.storage.base import Storage
-
-MODEL_INPUT_SIDE = 1024
-PREVIEW_SIDE = THUMB_SIDE  # the card shows cutouts at the size it shows thumbnails
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,7 +86,7 @@ class JobExecutors:
 
         async def load_cutout() -> bytes:
             png = await self._storage.get(file_key(library_id, item.id, item.cutout))
-            return await run_job_work(_at_most, png, MODEL_INPUT_SIDE)
+            return await run_job_work(no_larger_than, png, MODEL_INPUT_SIDE)
 
         model = await self._processor.generate_model(dataclasses.replace(hooks, load_image=load_cutout))
         name = new_model_name(relief=model.relief)
@@ -119,22 +113,3 @@ class JobExecutors:
             return None
         png = await self._storage.get(file_key(library_id, twin.id, twin.cutout))
         return Cutout(png=png, note=twin.cutout_note or f"Same photo as “{twin.name}”: its cutout was reused.")
-
-
-def make_preview(png: bytes, side: int) -> bytes:
-    """The card's copy of a cutout: WebP with its transparency, at most `side` px (a fraction of the
-    PNG's bytes, so a grid of cutouts loads and decodes fast)."""
-    image = Image.open(io.BytesIO(png), formats=("PNG",))
-    image.thumbnail((side, side), Image.Resampling.LANCZOS)
-    return encode_webp(image.convert("RGBA"), quality=82)
-
-
-def _at_most(png: bytes, side: int) -> bytes:
-    """The PNG itself if it is small enough, else a copy shrunk to `side` on the long side."""
-    image = Image.open(io.BytesIO(png), formats=("PNG",))
-    if max(image.size) <= side:
-        return png
-    image.thumbnail((side, side), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=1)
-    return buffer.getvalue()

@@ -50,3 +50,10 @@ def test_components_never_reach_past_the_state(path: Path) -> None:
     for name in imports(path):
         for forbidden in ("store", "storage", "processing", "jobs", "core.scheduler", "library_service", "services"):
             assert not name.startswith(f"home_editor.{forbidden}"), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("path", modules(inside="jobs"), ids=lambda p: p.name)
+def test_the_job_queue_leaves_images_to_processing(path: Path) -> None:
+    """Pixels are processing's business: the queue moves jobs and files, never decodes an image."""
+    for name in imports(path):
+        assert name.split(".")[0] != "PIL", f"{path.name} imports {name}"
