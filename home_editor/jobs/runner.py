@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from home_editor.core import scheduler
 from home_editor.core.clock import now_ms
@@ -21,34 +21,13 @@ from home_editor.core.models import Job, JobStatus
 from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.database.library_store import ClaimRequest, LibraryStore
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.executors import Outcome
+from home_editor.jobs.executor import Claim, ClaimLostError, JobExecutor, Outcome
 from home_editor.jobs.journal import ExecutionJournal
-from home_editor.processing.base import JobContext
 from home_editor.settings import Settings
 from home_editor.storage.base import finish_even_if_cancelled
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
-
-
-class JobExecutor(Protocol):
-    """Does one job's work and stores its result."""
-
-    async def run(self, library_id: str, job: Job, hooks: JobContext) -> Outcome:
-        """Execute the job (`hooks` carry progress reporting and remote-id persistence); raise on failure."""
-        ...
-
-    async def discard(self, keys: list[str]) -> None:
-        """Remove a result that will not be recorded."""
-        ...
-
-    async def cancel_remote(self, job: Job) -> None:
-        """Delete the provider's record of a job (best effort): cancelled, recorded, or failed for good."""
-        ...
-
-
-class ClaimLostError(Exception):
-    """The job's claim is gone (cancelled by the user, or taken over after a lease expiry)."""
 
 
 @dataclasses.dataclass
@@ -389,8 +368,9 @@ class Runner:
     def _own_job_ids(self) -> list[str]:
         return list(self._running)
 
-    def _hooks(self, library_id: str, job: Job) -> JobContext:
-        """Progress reporting and remote-id persistence for one claimed attempt (both notice a lost claim)."""
+    def _claim_of(self, library_id: str, job: Job) -> Claim:
+        """The write-backs of one claimed attempt: progress and the provider's job id, each stored only
+        while the claim holds (else they raise `ClaimLostError`)."""
 
         async def report(progress: int, message: str) -> None:
             if not await self._store.report_progress(
@@ -403,18 +383,13 @@ class Runner:
             if not await self._store.set_remote_id(job.id, job.lease_token, remote_id):
                 raise ClaimLostError
 
-        async def no_image() -> bytes:
-            raise RuntimeError("the executor provides the image")
-
-        return JobContext(
-            report=report, load_image=no_image, remote_id=job.remote_id, remember_remote_id=remember_remote_id
-        )
+        return Claim(report=report, remember_remote_id=remember_remote_id, remote_id=job.remote_id)
 
     async def _execute(self, library_id: str, job: Job) -> None:
         self._journal.record("start", job.id, job.type.value)
         try:
             try:
-                outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
+                outcome = await self._executor.run(library_id, job, self._claim_of(library_id, job))
             finally:  # the work has ended before the store frees its slot, so the journal never shows
                 self._journal.record("end", job.id, job.type.value)  # a claim by another process overlapping it
             await finish_even_if_cancelled(self._record(library_id, job, outcome))

@@ -18,7 +18,7 @@ from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.database.library_store import LibraryStore
 from home_editor.database.schema import create_engine
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.executors import Outcome
+from home_editor.jobs.executor import Outcome
 from home_editor.jobs.runner import Runner
 from home_editor.settings import Settings
 from tests.db_probes import peak_processing, record_peak_processing
@@ -59,13 +59,13 @@ class ScriptedExecutor:
         self.discarded: list[list[str]] = []
         self.remote_cancels: list[str] = []
 
-    async def run(self, library_id: str, job: Job, hooks) -> Outcome:
+    async def run(self, library_id: str, job: Job, claim) -> Outcome:
         self.running += 1
         self.peak = max(self.peak, self.running)
         self.running_by_job[job.id] += 1
         self.peak_per_job = max(self.peak_per_job, self.running_by_job[job.id])
         try:
-            await hooks.report(50, "half way")
+            await claim.report(50, "half way")
             async with self.changed:
                 self.started.append(job.id)
                 self.changed.notify_all()
@@ -483,9 +483,9 @@ class StoreCallsAtStart(ScriptedExecutor):
         self.recording = recording
         self.calls_before: dict[str, list[str]] = {}
 
-    async def run(self, library_id: str, job: Job, hooks) -> Outcome:
+    async def run(self, library_id: str, job: Job, claim) -> Outcome:
         self.calls_before[job.id] = list(self.recording.calls)
-        return await super().run(library_id, job, hooks)
+        return await super().run(library_id, job, claim)
 
 
 def recorded_runner(env, settings: Settings, clock: FakeClock | None = None):
