@@ -2,6 +2,9 @@
 `concurrency` at once, atomically, so tabs and workers never run a job twice) and executes them in
 tasks of its own. Tabs only wake it and watch; a reload, a second tab or a closed tab changes nothing
 about the work, which goes on until the library's queue is empty.
+
+Beside it: `attempt.py` runs one claimed job and settles it, `janitor.py` finds libraries with work that
+no tab woke, and `executor.py` is the contract with the work itself.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from home_editor.database.library_store import ClaimRequest, LibraryStore
 from home_editor.jobs.attempt import Attempts
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.executor import JobExecutor
+from home_editor.jobs.janitor import Janitor
 from home_editor.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -61,16 +65,15 @@ class Runner:
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._wakes: dict[str, asyncio.Event] = {}
         self._running: dict[str, _Running] = {}
-        self._janitor: asyncio.Task[None] | None = None
         self._expired_at: dict[str, int] = {}
-        self._last_cleanup_ms = 0
         self._shut_down = False
         self._poll_only = not settings.wake_on_enqueue  # the original app's behaviour, kept for measuring
         self._claims = settings.claims_jobs  # False in a web-only process: the job workers run everything
         self._announce_work = announce_work
-        self._looking: asyncio.Task[None] | None = None
         self._reserved = 0  # slots held by claims in progress (the per-process cap counts them)
-        self._look_again = False
+        self._janitor = Janitor(
+            store, settings=settings, clock=clock, wake=self.wake, before_sweep=self._drop_stale_expiry_marks
+        )
 
     # ---- what tabs and handlers call ---------------------------------------------------------
 
@@ -158,39 +161,28 @@ class Runner:
             await asyncio.wait(tasks)
 
     def look_for_work(self) -> None:
-        """Another process queued work: wake every library that has some (one sweep at a time; a notice
-        during a sweep makes one more, so nothing queued meanwhile waits for the poll)."""
+        """Another process queued work: wake every library that has some (one look at a time; a notice
+        during a look makes one more, so nothing queued meanwhile waits for the poll)."""
         if self._shut_down or not self._claims:
             return
-        if self._looking is not None and not self._looking.done():
-            self._look_again = True
-            return
-        self._looking = asyncio.create_task(self._look_for_work(), name="home-editor-look-for-work")
-
-    async def _look_for_work(self) -> None:
-        while True:
-            self._look_again = False
-            try:
-                for library_id in await self._store.libraries_with_work():
-                    self.wake(library_id)
-            except Exception:
-                logger.exception("Could not look for work; the next poll will")
-            if not self._look_again:
-                return
+        self._janitor.look_now()
 
     def start_janitor(self) -> None:
         """Start the periodic sweep (resume libraries with work, e.g. after a restart; drop old jobs).
         A web-only process has none: the job workers sweep."""
         if not self._claims:
             return
-        if self._janitor is None or self._janitor.done():
-            self._janitor = asyncio.create_task(self._sweep_forever(), name="home-editor-janitor")
+        self._janitor.start()
+
+    async def sweep(self) -> None:
+        """One janitor step: wake libraries that have work (e.g. after a restart); drop old settled jobs."""
+        await self._janitor.sweep()
 
     async def shutdown(self) -> None:
         """Cancel every task of this runner (their claims expire and are recovered later)."""
         self._shut_down = True  # an execution ending now wakes no new drain
         tasks = [*self._drains.values(), *(running.task for running in self._running.values())]
-        tasks += [task for task in (self._janitor, self._looking) if task is not None]
+        tasks += self._janitor.tasks()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -383,22 +375,3 @@ class Runner:
         entry = self._running.get(job.id)
         if entry is not None and entry.job.lease_token == job.lease_token:
             del self._running[job.id]
-
-    async def sweep(self) -> None:
-        """One janitor step: wake libraries that have work (e.g. after a restart); drop old settled jobs."""
-        self._drop_stale_expiry_marks()
-        for library_id in await self._store.libraries_with_work():
-            self.wake(library_id)
-        if self._clock() - self._last_cleanup_ms >= self._settings.cleanup_interval_seconds * 1000:
-            removed = await self._store.cleanup(now_ms=self._clock(), ttl_ms=self._settings.job_ttl_ms)
-            self._last_cleanup_ms = self._clock()
-            if removed:
-                logger.info("Removed %d settled jobs older than the time to live", removed)
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:
-                logger.exception("Janitor sweep failed; trying again")
-            await asyncio.sleep(self._settings.poll_seconds)
