@@ -19,7 +19,7 @@ from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.database.library_store import LibraryStore
 from home_editor.database.schema import create_engine
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.executors import Outcome
+from home_editor.jobs.executor import Outcome
 from home_editor.jobs.runner import Runner
 from home_editor.settings import Settings
 
@@ -34,7 +34,7 @@ class TimedExecutor:
         self.events: dict[str, asyncio.Event] = {}
         self.before_end: Callable[[], Awaitable[object]] | None = None  # holds the work back (the hand-off bench)
 
-    async def run(self, library_id: str, job: Job, hooks: object) -> Outcome:
+    async def run(self, library_id: str, job: Job, claim: object) -> Outcome:
         self.started[job.id] = time.perf_counter()
         self.events.setdefault(job.id, asyncio.Event()).set()
         if self.seconds:

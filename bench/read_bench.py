@@ -25,7 +25,7 @@ from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.database.library_store import LibraryStore
 from home_editor.database.schema import create_engine, for_writes
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.executors import Outcome
+from home_editor.jobs.executor import Outcome
 from home_editor.jobs.runner import Runner
 from home_editor.settings import Settings
 
@@ -37,7 +37,7 @@ class RefillingExecutor:
         self.store = store
         self.finished_at: list[float] = []
 
-    async def run(self, library_id: str, job: Job, hooks: object) -> Outcome:
+    async def run(self, library_id: str, job: Job, claim: object) -> Outcome:
         await self.store.add_item(library_id, *_new_item_and_job())
         self.finished_at.append(time.time())
         return Outcome(name=f"cutout-{new_id()}.png", url="u", note="", keys=[])

@@ -15,7 +15,7 @@ from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.database.library_store import LibraryStore
 from home_editor.database.schema import create_engine
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.executors import Outcome
+from home_editor.jobs.executor import Outcome
 from home_editor.jobs.redis_bus import RedisBus
 from home_editor.jobs.runner import Runner
 from home_editor.settings import db_url_from
@@ -28,7 +28,7 @@ class SleepingExecutor:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
 
-    async def run(self, library_id: str, job: Job, hooks: object) -> Outcome:
+    async def run(self, library_id: str, job: Job, claim: object) -> Outcome:
         await asyncio.sleep(self.seconds)
         return Outcome(name=f"cutout-{new_id()}.png", url="u", note="", keys=[])
 

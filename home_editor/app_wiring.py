@@ -13,7 +13,7 @@ from home_editor.database.library_store import LibraryStore
 from home_editor.database.schema import create_engine
 from home_editor.export.export_service import ExportService
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.executors import JobExecutors
+from home_editor.jobs.cutout_and_model import CutoutAndModelExecutor
 from home_editor.jobs.redis_bus import RedisBus
 from home_editor.jobs.runner import Runner
 from home_editor.library_service import LibraryService
@@ -144,7 +144,7 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
     processor = build_processor(settings, http, cutout_model, bus)
     runner = Runner(
         store,
-        JobExecutors(store, storage, processor),
+        CutoutAndModelExecutor(store, storage, processor),
         hub,
         settings=settings,
         announce_work=bus.announce_work if bus else None,

@@ -2,6 +2,9 @@
 `concurrency` at once, atomically, so tabs and workers never run a job twice) and executes them in
 tasks of its own. Tabs only wake it and watch; a reload, a second tab or a closed tab changes nothing
 about the work, which goes on until the library's queue is empty.
+
+Beside it: `attempt.py` runs one claimed job and settles it, `janitor.py` finds libraries with work that
+no tab woke, and `executor.py` is the contract with the work itself.
 """
 
 from __future__ import annotations
@@ -12,43 +15,20 @@ import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
-from home_editor.core import scheduler
 from home_editor.core.clock import now_ms
-from home_editor.core.errors import HomeEditorError
-from home_editor.core.models import Job, JobStatus
+from home_editor.core.models import Job
 from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.database.library_store import ClaimRequest, LibraryStore
+from home_editor.jobs.attempt import Attempts
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.executors import Outcome
-from home_editor.jobs.journal import ExecutionJournal
-from home_editor.processing.base import JobContext
+from home_editor.jobs.executor import JobExecutor
+from home_editor.jobs.janitor import Janitor
 from home_editor.settings import Settings
-from home_editor.storage.base import finish_even_if_cancelled
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
-
-
-class JobExecutor(Protocol):
-    """Does one job's work and stores its result."""
-
-    async def run(self, library_id: str, job: Job, hooks: JobContext) -> Outcome:
-        """Execute the job (`hooks` carry progress reporting and remote-id persistence); raise on failure."""
-        ...
-
-    async def discard(self, keys: list[str]) -> None:
-        """Remove a result that will not be recorded."""
-        ...
-
-    async def cancel_remote(self, job: Job) -> None:
-        """Delete the provider's record of a job (best effort): cancelled, recorded, or failed for good."""
-        ...
-
-
-class ClaimLostError(Exception):
-    """The job's claim is gone (cancelled by the user, or taken over after a lease expiry)."""
 
 
 @dataclasses.dataclass
@@ -57,15 +37,6 @@ class _Running:
     job: Job
     task: asyncio.Task[None]
     renewed_ms: int
-
-
-def user_message(error: BaseException, *, retried: bool) -> str:
-    """Text safe to show: our own errors say what happened; anything else is named, not dumped. An
-    unexpected failure that is not retried by itself (the last attempt) says that Retry is the way on."""
-    if isinstance(error, HomeEditorError):
-        return str(error) or type(error).__name__
-    happened = f"Processing failed unexpectedly ({type(error).__name__})."
-    return happened if retried else f"{happened} Press Retry to try again."
 
 
 class Runner:
@@ -87,24 +58,22 @@ class Runner:
         announce_work: Tells job workers in other processes that work was queued (Redis), if any.
         """
         self._store = store
-        self._executor = executor
         self._hub = hub
         self._settings = settings
         self._clock = clock
-        self._journal = ExecutionJournal(settings.execution_log)
+        self._attempts = Attempts(store, executor, hub, settings=settings, clock=clock, settle=self._settle)
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._wakes: dict[str, asyncio.Event] = {}
         self._running: dict[str, _Running] = {}
-        self._janitor: asyncio.Task[None] | None = None
         self._expired_at: dict[str, int] = {}
-        self._last_cleanup_ms = 0
         self._shut_down = False
         self._poll_only = not settings.wake_on_enqueue  # the original app's behaviour, kept for measuring
         self._claims = settings.claims_jobs  # False in a web-only process: the job workers run everything
         self._announce_work = announce_work
-        self._looking: asyncio.Task[None] | None = None
         self._reserved = 0  # slots held by claims in progress (the per-process cap counts them)
-        self._look_again = False
+        self._janitor = Janitor(
+            store, settings=settings, clock=clock, wake=self.wake, before_sweep=self._drop_stale_expiry_marks
+        )
 
     # ---- what tabs and handlers call ---------------------------------------------------------
 
@@ -174,9 +143,7 @@ class Runner:
 
     async def forget_remote(self, jobs: list[Job]) -> None:
         """Delete the provider's records of jobs that are settled or stopped (best effort)."""
-        for job in jobs:
-            if job.remote_id:
-                await self._executor.cancel_remote(job)
+        await self._attempts.forget_remote(jobs)
 
     def running_count(self, library_id: str | None = None) -> int:
         """Jobs executing in this process (of one library, or all)."""
@@ -194,39 +161,28 @@ class Runner:
             await asyncio.wait(tasks)
 
     def look_for_work(self) -> None:
-        """Another process queued work: wake every library that has some (one sweep at a time; a notice
-        during a sweep makes one more, so nothing queued meanwhile waits for the poll)."""
+        """Another process queued work: wake every library that has some (one look at a time; a notice
+        during a look makes one more, so nothing queued meanwhile waits for the poll)."""
         if self._shut_down or not self._claims:
             return
-        if self._looking is not None and not self._looking.done():
-            self._look_again = True
-            return
-        self._looking = asyncio.create_task(self._look_for_work(), name="home-editor-look-for-work")
-
-    async def _look_for_work(self) -> None:
-        while True:
-            self._look_again = False
-            try:
-                for library_id in await self._store.libraries_with_work():
-                    self.wake(library_id)
-            except Exception:
-                logger.exception("Could not look for work; the next poll will")
-            if not self._look_again:
-                return
+        self._janitor.look_now()
 
     def start_janitor(self) -> None:
         """Start the periodic sweep (resume libraries with work, e.g. after a restart; drop old jobs).
         A web-only process has none: the job workers sweep."""
         if not self._claims:
             return
-        if self._janitor is None or self._janitor.done():
-            self._janitor = asyncio.create_task(self._sweep_forever(), name="home-editor-janitor")
+        self._janitor.start()
+
+    async def sweep(self) -> None:
+        """One janitor step: wake libraries that have work (e.g. after a restart); drop old settled jobs."""
+        await self._janitor.sweep()
 
     async def shutdown(self) -> None:
         """Cancel every task of this runner (their claims expire and are recovered later)."""
         self._shut_down = True  # an execution ending now wakes no new drain
         tasks = [*self._drains.values(), *(running.task for running in self._running.values())]
-        tasks += [task for task in (self._janitor, self._looking) if task is not None]
+        tasks += self._janitor.tasks()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -389,39 +345,9 @@ class Runner:
     def _own_job_ids(self) -> list[str]:
         return list(self._running)
 
-    def _hooks(self, library_id: str, job: Job) -> JobContext:
-        """Progress reporting and remote-id persistence for one claimed attempt (both notice a lost claim)."""
-
-        async def report(progress: int, message: str) -> None:
-            if not await self._store.report_progress(
-                job.id, job.lease_token, progress=progress, message=message, now_ms=self._clock()
-            ):
-                raise ClaimLostError
-            self._hub.notify(library_id)
-
-        async def remember_remote_id(remote_id: str) -> None:
-            if not await self._store.set_remote_id(job.id, job.lease_token, remote_id):
-                raise ClaimLostError
-
-        async def no_image() -> bytes:
-            raise RuntimeError("the executor provides the image")
-
-        return JobContext(
-            report=report, load_image=no_image, remote_id=job.remote_id, remember_remote_id=remember_remote_id
-        )
-
     async def _execute(self, library_id: str, job: Job) -> None:
-        self._journal.record("start", job.id, job.type.value)
         try:
-            try:
-                outcome = await self._executor.run(library_id, job, self._hooks(library_id, job))
-            finally:  # the work has ended before the store frees its slot, so the journal never shows
-                self._journal.record("end", job.id, job.type.value)  # a claim by another process overlapping it
-            await finish_even_if_cancelled(self._record(library_id, job, outcome))
-        except (asyncio.CancelledError, ClaimLostError):
-            pass  # cancelled by the user, or the claim moved on: nothing to record
-        except Exception as error:
-            await self._record_failure(library_id, job, error)
+            await self._attempts.run(library_id, job)
         finally:
             self._forget_running(job)  # no await from here on: the drain sees the slot free and woken
             self._hub.notify(library_id)
@@ -444,70 +370,8 @@ class Runner:
             self._start_claimed(library_id, claimed)
         return result
 
-    async def _record(self, library_id: str, job: Job, outcome: Outcome) -> None:
-        """Record a result on the job and its item, or discard its files when the claim is gone (never
-        neither: a cancel meanwhile waits for this to end)."""
-        now = self._clock()  # read here: the write runs on the store's thread
-        done = await self._settle(
-            library_id,
-            lambda store: store.complete(
-                job.id,
-                job.lease_token,
-                now_ms=now,
-                result=outcome.name,
-                url=outcome.url,
-                note=outcome.note,
-                more_urls=outcome.more_urls,
-            ),
-        )
-        if done is None:
-            await self._executor.discard(outcome.keys)
-        else:
-            await self.forget_remote([done])  # only now, with the result recorded (contract §9)
-
-    async def _record_failure(self, library_id: str, job: Job, error: Exception) -> None:
-        if not isinstance(error, HomeEditorError):
-            logger.exception("Job %s failed", job.id)
-        retryable = getattr(error, "retryable", True)  # our permanent errors say False; the unknown may pass
-        max_attempts = self._settings.max_attempts
-        now = self._clock()
-        message = user_message(error, retried=scheduler.will_retry(job, retryable=retryable, max_attempts=max_attempts))
-        settled = await self._settle(
-            library_id,
-            lambda store: store.fail(
-                job.id,
-                job.lease_token,
-                error=message,
-                retryable=retryable,
-                now_ms=now,
-                max_attempts=max_attempts,
-                backoff_base_ms=int(self._settings.retry_base_seconds * 1000),
-            ),
-        )
-        if settled is not None and settled.status is JobStatus.FAILED:
-            await self.forget_remote([settled])  # failed for good: no attempt will re-attach to it
-
     def _forget_running(self, job: Job) -> None:
         """Remove this execution's entry, and only its own (never a later claim's of the same job)."""
         entry = self._running.get(job.id)
         if entry is not None and entry.job.lease_token == job.lease_token:
             del self._running[job.id]
-
-    async def sweep(self) -> None:
-        """One janitor step: wake libraries that have work (e.g. after a restart); drop old settled jobs."""
-        self._drop_stale_expiry_marks()
-        for library_id in await self._store.libraries_with_work():
-            self.wake(library_id)
-        if self._clock() - self._last_cleanup_ms >= self._settings.cleanup_interval_seconds * 1000:
-            removed = await self._store.cleanup(now_ms=self._clock(), ttl_ms=self._settings.job_ttl_ms)
-            self._last_cleanup_ms = self._clock()
-            if removed:
-                logger.info("Removed %d settled jobs older than the time to live", removed)
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:
-                logger.exception("Janitor sweep failed; trying again")
-            await asyncio.sleep(self._settings.poll_seconds)

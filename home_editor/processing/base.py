@@ -1,4 +1,5 @@
-"""The processing seam: the runner sees only this protocol (the local processor or the Trellis API)."""
+"""The processing seam: the job executor sees only this protocol (the local processor or the Trellis API)
+and hands it one `JobContext` per attempt, built whole (`jobs.executor.Claim.context`)."""
 
 from __future__ import annotations
 

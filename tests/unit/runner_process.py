@@ -16,7 +16,7 @@ from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.database.library_store import LibraryStore
 from home_editor.database.schema import create_engine
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.executors import Outcome
+from home_editor.jobs.executor import Outcome
 from home_editor.jobs.runner import Runner
 from home_editor.settings import Settings
 
@@ -27,7 +27,7 @@ class HeldExecutor:
     def __init__(self) -> None:
         self.release = asyncio.Event()
 
-    async def run(self, library_id: str, job: Job, hooks: object) -> Outcome:
+    async def run(self, library_id: str, job: Job, claim: object) -> Outcome:
         await self.release.wait()
         return Outcome(name=f"cutout-{new_id()}.png", url="u", note="", keys=[])
 

@@ -58,3 +58,10 @@ def test_every_database_module_stays_under_300_lines(path: Path) -> None:
     rather than growing back into one file."""
     lines = len(path.read_text().splitlines())
     assert lines < 300, f"database/{path.name} has {lines} lines: split it"
+
+
+@pytest.mark.parametrize("path", modules(inside="jobs"), ids=lambda p: p.name)
+def test_the_job_queue_leaves_images_to_processing(path: Path) -> None:
+    """Pixels are processing's business: the queue moves jobs and files, never decodes an image."""
+    for name in imports(path):
+        assert name.split(".")[0] != "PIL", f"{path.name} imports {name}"

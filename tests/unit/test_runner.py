@@ -18,7 +18,7 @@ from home_editor.database.async_store import AsyncLibraryStore
 from home_editor.database.library_store import LibraryStore
 from home_editor.database.schema import create_engine
 from home_editor.jobs.changes import ChangeHub
-from home_editor.jobs.executors import Outcome
+from home_editor.jobs.executor import ClaimLostError, Outcome
 from home_editor.jobs.runner import Runner
 from home_editor.settings import Settings
 from tests.db_probes import peak_processing, record_peak_processing
@@ -59,14 +59,16 @@ class ScriptedExecutor:
         self.changed = asyncio.Condition()
         self.discarded: list[list[str]] = []
         self.remote_cancels: list[str] = []
+        self.claims: dict[str, object] = {}  # the last claim each job's run was handed
 
-    async def run(self, library_id: str, job: Job, hooks) -> Outcome:
+    async def run(self, library_id: str, job: Job, claim) -> Outcome:
+        self.claims[job.id] = claim
         self.running += 1
         self.peak = max(self.peak, self.running)
         self.running_by_job[job.id] += 1
         self.peak_per_job = max(self.peak_per_job, self.running_by_job[job.id])
         try:
-            await hooks.report(50, "half way")
+            await claim.report(50, "half way")
             async with self.changed:
                 self.started.append(job.id)
                 self.changed.notify_all()
@@ -311,6 +313,33 @@ async def test_cancelling_a_running_job_stops_it_and_discards_nothing_recorded(e
     assert journal_starts(tmp_path) == [running.id]
 
 
+async def test_the_write_backs_of_a_claim_that_is_gone_raise_and_store_nothing(env) -> None:
+    """The work's progress and the provider's job id are stored while its claim holds; once the claim is
+    gone (here cancelled by another process, which this runner has not noticed yet) both raise
+    `ClaimLostError`, so the work stops, and neither reaches the job."""
+    store, executor, _, make, _ = env
+    runner = make(STEPPED, FakeClock())
+    library = new_library_id()
+    executor.gate.clear()
+    [running] = await queue(store, library, 1)
+    await runner.tick(library)
+    await until_started(executor, 1)
+    claim = executor.claims[running.id]
+    await claim.remember_remote_id("remote-1")
+    held = await store.job(running.id)
+    assert (held.progress, held.message, held.remote_id) == (50, "half way", "remote-1")
+    await store.cancel(library, running.item_id, now_ms=running.created_ms + 1)
+    with pytest.raises(ClaimLostError):
+        await claim.report(70, "later")
+    with pytest.raises(ClaimLostError):
+        await claim.remember_remote_id("remote-2")
+    gone = await store.job(running.id)
+    assert gone.status is JobStatus.CANCELLED
+    assert gone.progress != 70 and gone.message != "later" and gone.remote_id != "remote-2"
+    executor.gate.set()
+    await runner.until_jobs_done(library)
+
+
 async def test_stop_returns_only_once_the_stopped_execution_has_ended(env) -> None:
     """A cancelled execution may need a moment to end (a file being written is let finish): whoever
     stops it (a delete about to remove the item's files) goes on only after that."""
@@ -484,9 +513,9 @@ class StoreCallsAtStart(ScriptedExecutor):
         self.recording = recording
         self.calls_before: dict[str, list[str]] = {}
 
-    async def run(self, library_id: str, job: Job, hooks) -> Outcome:
+    async def run(self, library_id: str, job: Job, claim) -> Outcome:
         self.calls_before[job.id] = list(self.recording.calls)
-        return await super().run(library_id, job, hooks)
+        return await super().run(library_id, job, claim)
 
 
 def recorded_runner(env, settings: Settings, clock: FakeClock | None = None):

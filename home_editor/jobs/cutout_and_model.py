@@ -1,49 +1,31 @@
-"""What each job type does, behind one `JobExecutor`: `rembg` removes the background of the original
+"""What each job type does, behind the one `JobExecutor`: `rembg` removes the background of the original
 (or reuses a twin's finished cutout), `glb` makes a 3D model from the cutout; both store their result
 under a new name and report it as an `Outcome`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import io
-
-from PIL import Image
-
 from home_editor.core.errors import BadInputError
 from home_editor.core.models import Item, Job, JobType
 from home_editor.core.storage_keys import cutout_preview_name, file_key, new_cutout_name, new_model_name
 from home_editor.database.async_store import AsyncLibraryStore
-from home_editor.processing.base import Cutout, JobContext, Processor
-from home_editor.processing.images import THUMB_SIDE, encode_webp
+from home_editor.jobs.executor import Claim, Outcome
+from home_editor.processing.base import Cutout, Processor
 from home_editor.processing.pools import run_job_work
+from home_editor.processing.previews import MODEL_INPUT_SIDE, PREVIEW_SIDE, make_preview, no_larger_than
 from home_editor.storage.base import Storage
 
-MODEL_INPUT_SIDE = 1024
-PREVIEW_SIDE = THUMB_SIDE  # the card shows cutouts at the size it shows thumbnails
 
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """A job's stored result: the file name and URL recorded on the item, a note, every key written, and
-    the URLs of files stored with it (a cutout's preview)."""
-
-    name: str
-    url: str
-    note: str
-    keys: list[str]
-    more_urls: dict[str, str] = dataclasses.field(default_factory=dict)
-
-
-class JobExecutors:
-    """Runs any job type against the injected store, storage and processor."""
+class CutoutAndModelExecutor:
+    """The app's `JobExecutor`: runs both job types (cutout, 3D model) against the injected store, storage
+    and processor."""
 
     def __init__(self, store: AsyncLibraryStore, storage: Storage, processor: Processor) -> None:
         self._store = store
         self._storage = storage
         self._processor = processor
 
-    async def run(self, library_id: str, job: Job, hooks: JobContext) -> Outcome:
+    async def run(self, library_id: str, job: Job, claim: Claim) -> Outcome:
         """Do the job's work and store its result.
 
         Raises:
@@ -53,8 +35,8 @@ class JobExecutors:
         if item is None or not item.original:
             raise BadInputError("The item no longer exists.")
         if job.type is JobType.GLB:
-            return await self._model(library_id, item, hooks)
-        return await self._cutout(library_id, item, hooks)
+            return await self._model(library_id, item, claim)
+        return await self._cutout(library_id, item, claim)
 
     async def cancel_remote(self, job: Job) -> None:
         """Cancel and delete the provider's record of the job (best effort): when the user cancels it or
@@ -69,14 +51,14 @@ class JobExecutors:
         except Exception:  # best effort: an orphan file is harmless
             return
 
-    async def _cutout(self, library_id: str, item: Item, hooks: JobContext) -> Outcome:
+    async def _cutout(self, library_id: str, item: Item, claim: Claim) -> Outcome:
         cutout = await self._reuse_twin(library_id, item)
         if cutout is None:
 
             async def load_original() -> bytes:
                 return await self._storage.get(file_key(library_id, item.id, item.original))
 
-            cutout = await self._processor.remove_background(dataclasses.replace(hooks, load_image=load_original))
+            cutout = await self._processor.remove_background(claim.context(load_original))
         name = new_cutout_name()
         preview = await run_job_work(make_preview, cutout.png, PREVIEW_SIDE)
         return await self._keep(
@@ -86,15 +68,15 @@ class JobExecutors:
             cutout.note,
         )
 
-    async def _model(self, library_id: str, item: Item, hooks: JobContext) -> Outcome:
+    async def _model(self, library_id: str, item: Item, claim: Claim) -> Outcome:
         if not item.cutout:
             raise BadInputError("The 3D model is made from the cutout: remove the background first.")
 
         async def load_cutout() -> bytes:
             png = await self._storage.get(file_key(library_id, item.id, item.cutout))
-            return await run_job_work(_at_most, png, MODEL_INPUT_SIDE)
+            return await run_job_work(no_larger_than, png, MODEL_INPUT_SIDE)
 
-        model = await self._processor.generate_model(dataclasses.replace(hooks, load_image=load_cutout))
+        model = await self._processor.generate_model(claim.context(load_cutout))
         name = new_model_name(relief=model.relief)
         return await self._keep(library_id, item, [(name, model.glb, "model/gltf-binary")], model.note)
 
@@ -119,22 +101,3 @@ class JobExecutors:
             return None
         png = await self._storage.get(file_key(library_id, twin.id, twin.cutout))
         return Cutout(png=png, note=twin.cutout_note or f"Same photo as “{twin.name}”: its cutout was reused.")
-
-
-def make_preview(png: bytes, side: int) -> bytes:
-    """The card's copy of a cutout: WebP with its transparency, at most `side` px (a fraction of the
-    PNG's bytes, so a grid of cutouts loads and decodes fast)."""
-    image = Image.open(io.BytesIO(png), formats=("PNG",))
-    image.thumbnail((side, side), Image.Resampling.LANCZOS)
-    return encode_webp(image.convert("RGBA"), quality=82)
-
-
-def _at_most(png: bytes, side: int) -> bytes:
-    """The PNG itself if it is small enough, else a copy shrunk to `side` on the long side."""
-    image = Image.open(io.BytesIO(png), formats=("PNG",))
-    if max(image.size) <= side:
-        return png
-    image.thumbnail((side, side), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=1)
-    return buffer.getvalue()
