@@ -326,14 +326,14 @@ async def test_the_write_backs_of_a_claim_that_is_gone_raise_and_store_nothing(e
     await until_started(executor, 1)
     claim = executor.claims[running.id]
     await claim.remember_remote_id("remote-1")
-    held = await store.job(running.id)
+    held = await stored_job_async(store, running.id)
     assert (held.progress, held.message, held.remote_id) == (50, "half way", "remote-1")
     await store.cancel(library, running.item_id, now_ms=running.created_ms + 1)
     with pytest.raises(ClaimLostError):
         await claim.report(70, "later")
     with pytest.raises(ClaimLostError):
         await claim.remember_remote_id("remote-2")
-    gone = await store.job(running.id)
+    gone = await stored_job_async(store, running.id)
     assert gone.status is JobStatus.CANCELLED
     assert gone.progress != 70 and gone.message != "later" and gone.remote_id != "remote-2"
     executor.gate.set()
