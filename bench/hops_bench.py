@@ -27,8 +27,12 @@ from bench.stats import summary
 from home_editor.app_wiring import build_services
 from home_editor.core.models import new_library_id
 from home_editor.jobs.changes import ChangeHub
+from home_editor.library_service import LibraryService
+from home_editor.processing.upload_checks import UploadChecks
 from home_editor.settings import Settings
-from home_editor.state.refresh import load_view, show_view
+from home_editor.state.refresh import show_view
+from home_editor.storage.local_files import LocalFileStorage
+from home_editor.storage.upload_spool import UploadGate
 
 
 class HandOffs:
@@ -166,13 +170,22 @@ async def wake_to_page_update_hops(rounds: int = 5, items: int = 50) -> int:
         for _ in range(items):
             item, job = _new_work()
             store.sync.add_item(library, item, job)
-        hub, state = ChangeHub(), _tab_state()
+        hub, state, settings = ChangeHub(), _tab_state(), Settings(data_dir=Path(folder))
+        service = LibraryService(
+            store,
+            LocalFileStorage(Path(folder) / "media", base_url="http://bench/media"),
+            runner,
+            hub,
+            settings=settings,
+            check_photo=UploadChecks(max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels),
+            upload_gate=UploadGate(settings.max_uploads_in_flight),
+        )
         for _ in range(rounds):
             seen = hub.version(library)
 
             async def tab(seen: int = seen) -> None:
-                await hub.wait(library, seen, timeout=30)
-                show_view(state, await load_view(store, library, hub.version(library)))
+                await service.wait_for_change(library, seen, timeout=30)
+                show_view(state, await service.view(library))
 
             watching = asyncio.create_task(tab())
             await asyncio.sleep(0)  # the tab waits

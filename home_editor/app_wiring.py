@@ -25,6 +25,7 @@ from home_editor.processing.pools import warm_up
 from home_editor.processing.shared_budget import RedisPause, RedisRateLimiter, key_name
 from home_editor.processing.trellis_client import TrellisClient
 from home_editor.processing.trellis_processor import TrellisProcessor
+from home_editor.processing.upload_checks import UploadChecks
 from home_editor.settings import Settings
 from home_editor.storage.base import Storage
 from home_editor.storage.local_files import LocalFileStorage
@@ -44,7 +45,6 @@ class Services:
     hub: ChangeHub
     processor: Processor
     storage: Storage
-    uploads: UploadGate
     cutout_model: CutoutModelState
     exports: ExportService
     bus: RedisBus | None = None
@@ -150,7 +150,15 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
         announce_work=bus.announce_work if bus else None,
     )
     runner_box.append(runner)
-    library = LibraryService(store, storage, runner, hub, settings=settings)
+    library = LibraryService(
+        store,
+        storage,
+        runner,
+        hub,
+        settings=settings,
+        check_photo=UploadChecks(max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels),
+        upload_gate=UploadGate(settings.max_uploads_in_flight),
+    )
     services = Services(
         settings=settings,
         library=library,
@@ -158,7 +166,6 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
         hub=hub,
         processor=processor,
         storage=storage,
-        uploads=UploadGate(settings.max_uploads_in_flight),
         cutout_model=cutout_model,
         exports=ExportService(store, storage),
         bus=bus,

@@ -29,3 +29,7 @@ class StorageError(HomeEditorError):
 
 class ConfigError(HomeEditorError):
     """The configuration is unusable; reported at start-up and in the page."""
+
+
+class UploadRefusedError(HomeEditorError):
+    """A drop cannot be taken at all (too many uploads already on their way to the library)."""

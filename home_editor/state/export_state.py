@@ -100,9 +100,9 @@ async def _set_background(state: ExportState, item_id: str | None, choice: str):
     if choice == "colour" and item_id is not None:
         card = next((card for card in library.cards if card.id == item_id), None)
         value = card.background_colour if card is not None else value
-    services = get_services()
+    service = get_services().library
     try:
-        await services.library.set_background(library._library_id, item_id, value)
+        await service.set_background(library._library_id, item_id, value)
     except BadInputError as error:
         return rx.toast.error(str(error))
-    return await show_current(library, services, library._library_id)
+    return await show_current(library, service, library._library_id)

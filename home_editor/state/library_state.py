@@ -7,21 +7,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import reflex as rx
 
 from home_editor.core.cards import Card, Stats
 from home_editor.core.clock import now_ms
-from home_editor.core.errors import ConfigError
+from home_editor.core.errors import ConfigError, UploadRefusedError
 from home_editor.core.mirror import ITEMS_KEY, JOBS_KEY, LIBRARY_KEY, clean_text, decode_items, decode_jobs
-from home_editor.core.models import JobType, is_library_id, is_record_id, new_library_id
+from home_editor.core.models import is_library_id, is_record_id, new_library_id
 from home_editor.core.update_pace import wait_before_update
-from home_editor.library_service import LibraryService
+from home_editor.library_service import CardAction, LibraryService
 from home_editor.state.process_services import get_services
-from home_editor.state.refresh import load_view, show_current, show_view
-from home_editor.storage.upload_spool import DropReceipt, UploadRefusedError, receive_drop
+from home_editor.state.refresh import show_current, show_view
 
 logger = logging.getLogger(__name__)
 UPLOAD_ID = "photos"
@@ -81,15 +79,15 @@ class LibraryState(rx.State):
             self.backends = services.backends_label
             self.problem = services.problems
             self.upload_limit_bytes = services.settings.max_upload_bytes
+        library = services.library
         try:
-            await services.library.open_library(library_id, *mirror)
+            await library.open_library(library_id, *mirror)
         except Exception:
             logger.exception("Could not reconcile the browser's mirror; showing the server's copy")
         services.start_background()
         announce = False
         while True:
-            seen = services.hub.version(library_id)
-            view = await load_view(services.library.store, library_id, seen)  # one hand-off: read and encode
+            view = await library.view(library_id)  # one hand-off: read and encode
             async with self:
                 toasts = show_view(self, view, announce=announce)
                 _show_model_state(self, services)
@@ -99,26 +97,24 @@ class LibraryState(rx.State):
             for toast in toasts:
                 yield toast
             announce = True
-            await services.hub.wait(library_id, seen, timeout=services.settings.poll_seconds)
-            if services.hub.version(library_id) != seen:  # at once after a quiet spell; a burst as one update
+            if await library.wait_for_change(library_id, view.version):  # a quiet library's poll wakes the runner
+                # at once after a quiet spell; a burst of changes as one update
                 await asyncio.sleep(wait_before_update(time.monotonic() - shown_at, cards=len(view.cards)))
-            else:
-                services.runner.wake(library_id)  # the tab's poll: a quiet library gets looked at
 
     @rx.event(background=True)
     async def handle_upload(self, chunks: rx.UploadChunkIterator):
         """Receive a drop while its bytes arrive (every cap enforced on the way), then store each file and
         queue its cutout; refuse bad files with a toast naming them. Only a library whose page has loaded
         takes uploads: a request that names no open library is refused and creates nothing."""
-        services = get_services()
+        library = get_services().library
         async with self:
             library_id = self._library_id  # set when this tab's page loaded its library
-        if not library_id or not await services.library.library_exists(library_id):
+        if not library_id or not await library.library_exists(library_id):
             yield rx.toast.error("This page has not loaded its library yet; reload it and drop the photos again.")
             return  # unread bytes stay unread: the request is cut off here
         try:
-            with services.uploads.admit(library_id):
-                async for toast in _take_drop(self, services, library_id, chunks):
+            with library.admit_upload(library_id):
+                async for toast in _take_drop(self, library, library_id, chunks):
                     yield toast
         except UploadRefusedError as error:
             yield rx.toast.error(f"The photos were not added: {error}.")
@@ -152,75 +148,63 @@ class LibraryState(rx.State):
     @rx.event
     async def cancel_item(self, item_id: str):
         """Cancel the item's queued or running cutout."""
-        _, toasts = await _on_item(self, item_id, LibraryService.cancel, JobType.REMBG)
-        return toasts
+        return await _act_on_card(self, item_id, CardAction.CANCEL_CUTOUT)
 
     @rx.event
     async def retry_item(self, item_id: str):
         """Queue a failed or cancelled cutout again."""
-        _, toasts = await _on_item(self, item_id, LibraryService.retry, JobType.REMBG)
-        return toasts
+        return await _act_on_card(self, item_id, CardAction.RETRY_CUTOUT)
 
     @rx.event
     async def generate_model(self, item_id: str):
         """Queue a 3D model of this item (a click goes before batch work)."""
-        _, toasts = await _on_item(self, item_id, LibraryService.generate_model)
-        return toasts
+        return await _act_on_card(self, item_id, CardAction.GENERATE_MODEL)
+
+    @rx.event
+    async def cancel_model(self, item_id: str):
+        """Cancel the item's queued or running 3D model."""
+        return await _act_on_card(self, item_id, CardAction.CANCEL_MODEL)
+
+    @rx.event
+    async def retry_model(self, item_id: str):
+        """Queue a failed or cancelled 3D model again."""
+        return await _act_on_card(self, item_id, CardAction.RETRY_MODEL)
+
+    @rx.event
+    async def delete_item(self, item_id: str):
+        """Delete the item and its files."""
+        return await _act_on_card(self, item_id, CardAction.DELETE)
 
     @rx.event
     async def generate_all_models(self):
         """Queue a 3D model, as batch work, for every item with a cutout and no model."""
         if not self._library_id:
             return
-        services = get_services()
-        queued = await services.library.generate_all_models(self._library_id)
-        for toast in await show_current(self, services, self._library_id):
+        library = get_services().library
+        queued = await library.generate_all_models(self._library_id)
+        for toast in await show_current(self, library, self._library_id):
             yield toast
         yield rx.toast.info(
             f"Queued {queued} 3D model{'s' if queued != 1 else ''}." if queued else "Every cutout already has a model."
         )
 
-    @rx.event
-    async def cancel_model(self, item_id: str):
-        """Cancel the item's queued or running 3D model."""
-        _, toasts = await _on_item(self, item_id, LibraryService.cancel, JobType.GLB)
-        return toasts
 
-    @rx.event
-    async def retry_model(self, item_id: str):
-        """Queue a failed or cancelled 3D model again."""
-        _, toasts = await _on_item(self, item_id, LibraryService.retry, JobType.GLB)
-        return toasts
-
-    @rx.event
-    async def delete_item(self, item_id: str):
-        """Delete the item and its files."""
-        deleted, toasts = await _on_item(self, item_id, LibraryService.delete)
-        return toasts + ([rx.toast.info(f"Deleted “{deleted.name}”.")] if deleted is not None else [])
-
-
-async def _take_drop(state: Any, services: Any, library_id: str, chunks: rx.UploadChunkIterator):
+async def _take_drop(state: Any, library: LibraryService, library_id: str, chunks: rx.UploadChunkIterator):
     """Spool the drop as it arrives, then take each file in; yields the toasts for the user."""
     async with state:
         state.uploading, state._upload_handling = True, True
-    receipt = DropReceipt()
     try:
-        try:
-            await receive_drop(
-                receipt, chunks, folder=services.settings.spool_dir, limits=services.settings.upload_limits
-            )
-        finally:  # even when the tab closes meanwhile, every file received whole is taken in
-            results = services.library.intake(library_id, [(file.name, file.path) for file in receipt.files])
-        for name, reason in receipt.refusals:
+        drop = await library.receive_drop(library_id, chunks)  # even if the tab closes, files received whole are kept
+        for name, reason in drop.refusals:
             shown = clean_text(name, 80)
             yield rx.toast.error(
                 f"“{shown}” was not added: {reason}." if shown else f"Not every photo was added: {reason}."
             )
-        while (result := await results.get()) is not None:
+        while (result := await drop.results.get()) is not None:
             if result.item is None:
                 yield rx.toast.error(f"“{result.name}” {result.problem}")
                 continue
-            view = await load_view(services.library.store, library_id, services.hub.version(library_id))
+            view = await library.view(library_id)
             async with state:
                 toasts = show_view(state, view)
             for toast in toasts:
@@ -231,16 +215,15 @@ async def _take_drop(state: Any, services: Any, library_id: str, chunks: rx.Uplo
             state._upload_ended_ms = now_ms()
 
 
-async def _on_item(
-    state: Any, item_id: str, action: Callable[..., Awaitable[Any]], *args: Any
-) -> tuple[Any, list[Any]]:
-    """Run a card action, `action(library, library_id, item_id, *args)`, on this tab's own library (an id
-    from elsewhere finds nothing) and refresh the page; return the action's result and the toasts."""
+async def _act_on_card(state: Any, item_id: str, action: CardAction) -> list[Any]:
+    """The one path of the card handlers: run the action on this tab's own library (an id from elsewhere
+    finds nothing), put the library back on the page, and return the toasts."""
     if not is_record_id(item_id) or not state._library_id:
-        return None, []
-    services = get_services()
-    result = await action(services.library, state._library_id, item_id, *args)
-    return result, await show_current(state, services, state._library_id)
+        return []
+    library = get_services().library
+    notice = await library.act_on_item(state._library_id, item_id, action)
+    toasts = await show_current(state, library, state._library_id)
+    return toasts + ([rx.toast.info(notice)] if notice else [])
 
 
 def _library_id(state: Any) -> str:

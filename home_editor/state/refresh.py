@@ -1,21 +1,17 @@
-"""Putting a store snapshot on a tab: its cards and counts, its localStorage mirror, and toasts for
-work that just finished (module functions: they also run on a background task's state proxy)."""
+"""Putting a library's page view on a tab: its cards and counts, its localStorage mirror, and toasts for
+work that just finished (module functions: they also run on a background task's state proxy). The view
+itself is worked out in `core.page_view` and read through `LibraryService.view`."""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import hashlib
 from typing import Any
 
 import reflex as rx
 
-from home_editor.core.cards import Card, Stats, cards_for, stats_for
-from home_editor.core.clock import now_ms
 from home_editor.core.cutout_notes import background_kept, is_doubtful
-from home_editor.core.mirror import encode_items, encode_jobs
 from home_editor.core.models import ACTIVE_STATUSES, ENDED_STATUSES, Item, JobStatus, JobType, Snapshot
-from home_editor.database.async_store import AsyncLibraryStore
+from home_editor.core.page_view import PageView, page_view
+from home_editor.library_service import LibraryService
 
 CUTOUT_TEXTS = {
     "done": ("Background removed: “{}”.", "Background removed from {} photos"),
@@ -27,49 +23,10 @@ MODEL_TEXTS = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class PageView:
-    """What a snapshot puts on a page, worked out in full: cards, counts, their digest, the mirror's texts."""
-
-    snapshot: Snapshot
-    cards: list[Card]
-    stats: Stats
-    digest: str
-    items_text: str
-    jobs_text: str
-
-
-def page_view(snapshot: Snapshot) -> PageView:
-    """The page's view of a snapshot (plain computing, no state: it runs on any thread)."""
-    cards, stats = cards_for(snapshot, now_ms=now_ms()), stats_for(snapshot)
-    digest = hashlib.blake2b(repr((cards, stats)).encode(), digest_size=12).hexdigest()
-    return PageView(snapshot, cards, stats, digest, encode_items(snapshot.items), encode_jobs(snapshot.jobs))
-
-
-_loading: dict[tuple[int, str, int], asyncio.Future[PageView]] = {}
-
-
-async def load_view(store: AsyncLibraryStore, library_id: str, version: int) -> PageView:
-    """Read the library and work out its page view in one hand-off to the store's thread (the encoding
-    of a large library stays off the event loop, and costs no second thread wake-up).
-
-    Callers that ask for the same library at the same change version (`ChangeHub.version`, read before
-    asking) while a load is under way share it: the tabs of a library woken by one change, and an upload's
-    own page update beside its tab's, make one read of the store, not one each.
-    """
-    key = (id(store), library_id, version)
-    loading = _loading.get(key)
-    if loading is None:
-        loading = asyncio.ensure_future(store.run(lambda sync_store: page_view(sync_store.snapshot(library_id))))
-        _loading[key] = loading
-        loading.add_done_callback(lambda _: _loading.pop(key, None))
-    return await asyncio.shield(loading)  # one caller's cancel (its tab closed) does not cancel the others'
-
-
-async def show_current(state: Any, services: Any, library_id: str) -> list[Any]:
+async def show_current(state: Any, library: LibraryService, library_id: str) -> list[Any]:
     """Put the library as it is now on the page after a card action (read and encoded in one hand-off,
     shared with any tab loading the same change)."""
-    return show_view(state, await load_view(services.library.store, library_id, services.hub.version(library_id)))
+    return show_view(state, await library.view(library_id))
 
 
 def show(state: Any, snapshot: Snapshot, *, announce: bool = True) -> list[Any]:
@@ -83,7 +40,7 @@ def show_view(state: Any, view: PageView, *, announce: bool = True) -> list[Any]
 
     Args:
         state: The tab's LibraryState (or its proxy).
-        view: The library as the store has it, worked out for the page (`page_view`, `load_view`).
+        view: The library as the store has it, worked out for the page (`LibraryService.view`).
         announce: False on a page's first view, so reopening a page does not repeat old news.
     """
     snapshot = view.snapshot

@@ -1,7 +1,8 @@
 """Receiving a drop while its bytes arrive: each file is written once, straight into the app's private
 spool folder, and abandoned the moment it passes the size cap (its bytes removed at once); a drop with
 too many files or too many bytes in all is cut off where it passes the cap. Nothing here trusts the
-browser's own limits, which a request sent by hand does not have.
+browser's own limits, which a request sent by hand does not have. Also the spool's payload type
+(`Upload`), reading one, and removing those not taken in.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import contextlib
 import dataclasses
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from home_editor.core.errors import UploadRefusedError
 
 WRITE_BATCH_BYTES = 1 << 20  # bytes gathered before one write on a worker thread (not one hop per network chunk)
 
@@ -53,10 +56,6 @@ class DropReceipt:
     files: list[SpooledFile] = dataclasses.field(default_factory=list)
     refusals: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (file name, reason)
     cut_off: bool = False
-
-
-class UploadRefusedError(Exception):
-    """The drop cannot be taken at all (the reason is user-facing)."""
 
 
 class UploadGate:
@@ -190,7 +189,16 @@ class _DropReader:
             self._current = None
 
 
-def remove_spooled(files: list[SpooledFile]) -> None:
-    """Remove spool files that will not be taken in."""
-    for file in files:
-        file.path.unlink(missing_ok=True)
+Upload = tuple[str, bytes | Path]  # a file's name and its bytes, or a spool file holding them (removed once handled)
+
+
+async def read_upload(payload: bytes | Path) -> bytes:
+    """An upload's bytes (a spool file is read on a worker thread)."""
+    return payload if isinstance(payload, bytes) else await asyncio.to_thread(payload.read_bytes)
+
+
+def remove_spooled(payloads: Iterable[bytes | Path]) -> None:
+    """Remove the spool files among uploads' payloads (bytes in memory need nothing)."""
+    for payload in payloads:
+        if isinstance(payload, Path):
+            payload.unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from home_editor import library_service
+from home_editor import mirror_recovery
 from home_editor.app_wiring import build_services
 from home_editor.core.lookup_budget import LookupBudget
 from home_editor.core.models import Item, JobStatus, new_id, new_library_id
@@ -22,9 +22,9 @@ PER_RECONCILE, PER_HOUR = 40, 100
 
 
 def test_the_real_limits_bound_misses_tightly_and_let_a_full_mirror_recover_at_once() -> None:
-    assert 0 < library_service.MISSES_PER_RECONCILE <= library_service.MISSES_PER_LIBRARY_HOUR <= 3000
+    assert 0 < mirror_recovery.MISSES_PER_RECONCILE <= mirror_recovery.MISSES_PER_LIBRARY_HOUR <= 3000
     full_mirror_files = 1600 * 5  # a mirror holds at most ~1600 items (400 k characters), each ≤ 5 files
-    assert full_mirror_files <= library_service.LOOKUPS_PER_RECONCILE <= library_service.LOOKUPS_PER_LIBRARY_HOUR
+    assert full_mirror_files <= mirror_recovery.LOOKUPS_PER_RECONCILE <= mirror_recovery.LOOKUPS_PER_LIBRARY_HOUR
 
 
 def forged_mirror(count: int) -> list[Item]:
@@ -53,12 +53,12 @@ def lookups(blob: BlobStub) -> int:
 async def test_a_forged_mirror_of_thousands_of_items_costs_a_bounded_number_of_blob_lookups(
     blob: BlobStub, tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr(library_service, "MISSES_PER_RECONCILE", PER_RECONCILE)
+    monkeypatch.setattr(mirror_recovery, "MISSES_PER_RECONCILE", PER_RECONCILE)
     settings = Settings(data_dir=tmp_path, blob_token=blob.token, blob_api_url=blob.api_url)
     services = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
     services.runner.notice_new_work = lambda library_id: None
     clock = [10 * HOUR_MS]
-    services.library.miss_budget = LookupBudget(per_window=PER_HOUR, window_ms=HOUR_MS, clock=lambda: clock[0])
+    services.library.recovery.miss_budget = LookupBudget(per_window=PER_HOUR, window_ms=HOUR_MS, clock=lambda: clock[0])
     library = new_library_id()
     try:
         await services.library.ensure_library(library)
@@ -92,7 +92,7 @@ async def test_a_forged_mirror_of_thousands_of_items_costs_a_bounded_number_of_b
 async def test_a_real_library_is_recovered_whole_even_beyond_the_cap_on_misses(
     blob: BlobStub, tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr(library_service, "MISSES_PER_RECONCILE", 5)
+    monkeypatch.setattr(mirror_recovery, "MISSES_PER_RECONCILE", 5)
     settings = Settings(data_dir=tmp_path, blob_token=blob.token, blob_api_url=blob.api_url)
     first = build_services(settings, db_url=f"sqlite:///{tmp_path / 'lost.db'}", public_base_url="http://app")
     first.runner.notice_new_work = lambda library_id: None

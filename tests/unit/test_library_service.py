@@ -14,8 +14,9 @@ from PIL import Image
 from home_editor.app_wiring import build_services
 from home_editor.core import mirror
 from home_editor.core.errors import BadInputError, StorageError
-from home_editor.core.models import JobStatus, new_library_id
+from home_editor.core.models import ACTIVE_STATUSES, JobStatus, new_library_id
 from home_editor.core.storage_keys import THUMB_NAME, cutout_preview_name, file_key, folder_for
+from home_editor.library_service import CardAction
 from home_editor.settings import Settings
 from home_editor.storage.local_files import LocalFileStorage
 from home_editor.storage.upload_spool import DropReceipt, receive_drop
@@ -184,6 +185,29 @@ async def test_retry_and_cancel_through_the_service(services) -> None:
     assert await services.library.retry(library, added.id)
     assert services.runner.running_count(library) == 1  # queued again and, a slot being free, claimed in the same call
     assert not await services.library.cancel(new_library_id(), added.id)  # another library's tab
+
+
+async def test_card_actions_do_their_own_work_on_their_own_library_only(services) -> None:
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    services.runner.wake = lambda library_id: None  # the upload's job stays queued: nothing wakes the runner
+    added = await services.library.add_upload(library, "chair.jpg", photo_bytes())
+
+    async def statuses() -> tuple[JobStatus, JobStatus | None]:
+        item = await services.library.store.item(library, added.id)
+        return item.cutout_status, item.model_status
+
+    assert await services.library.act_on_item(library, added.id, CardAction.CANCEL_CUTOUT) == ""
+    assert await statuses() == (JobStatus.CANCELLED, None)
+    assert await services.library.act_on_item(new_library_id(), added.id, CardAction.RETRY_CUTOUT) == ""
+    assert await statuses() == (JobStatus.CANCELLED, None)  # another library's tab finds nothing
+    await services.library.act_on_item(library, added.id, CardAction.RETRY_CUTOUT)
+    assert (await statuses())[0] in ACTIVE_STATUSES
+    await services.library.act_on_item(library, added.id, CardAction.CANCEL_MODEL)  # no model: the cutout goes on
+    assert (await statuses())[0] in ACTIVE_STATUSES
+    assert await services.library.act_on_item(new_library_id(), added.id, CardAction.DELETE) == ""
+    assert await services.library.act_on_item(library, added.id, CardAction.DELETE) == "Deleted “chair.jpg”."
+    assert (await services.library.snapshot(library)).items == []
 
 
 def test_keys_are_only_ever_app_made() -> None:

@@ -8,16 +8,17 @@ import threading
 
 import pytest
 
-from home_editor import library_service
 from home_editor.core.errors import BadInputError
-from home_editor.processing import images
+from home_editor.processing import images, upload_checks
 from home_editor.processing.images import accept_upload
+from home_editor.processing.upload_checks import UploadChecks
 from home_editor.settings import Settings
 from tests.bad_inputs import corpus
 from tests.images import photo_bytes
 
 SETTINGS = Settings()
 LIMITS = {"max_bytes": SETTINGS.max_upload_bytes, "max_pixels": SETTINGS.max_pixels}
+CHECK = UploadChecks(**LIMITS)
 
 
 @pytest.mark.parametrize("sample", corpus(SETTINGS.max_upload_bytes), ids=lambda sample: sample.kind)
@@ -26,10 +27,10 @@ async def test_every_sample_has_the_outcome_of_the_sequential_path(sample) -> No
         expected = accept_upload(sample.data, **LIMITS)
     except BadInputError as error:
         with pytest.raises(BadInputError) as raised:
-            await library_service._accept(sample.data, SETTINGS)
+            await CHECK(sample.data)
         assert str(raised.value) == str(error)
         return
-    accepted, content_hash = await library_service._accept(sample.data, SETTINGS)
+    accepted, content_hash = await CHECK(sample.data)
     assert accepted == expected
     assert content_hash == hashlib.sha256(sample.data).hexdigest()
 
@@ -49,9 +50,9 @@ async def test_a_jpeg_is_checked_while_it_is_decoded(monkeypatch) -> None:
 
         return run
 
-    monkeypatch.setattr(library_service, "check_jpeg_upload", meeting("checks", "decode", images.check_jpeg_upload))
-    monkeypatch.setattr(library_service, "thumbnail_of", meeting("decode", "checks", images.thumbnail_of))
+    monkeypatch.setattr(upload_checks, "check_jpeg_upload", meeting("checks", "decode", images.check_jpeg_upload))
+    monkeypatch.setattr(upload_checks, "thumbnail_of", meeting("decode", "checks", images.thumbnail_of))
     data = photo_bytes(size=1024)
-    accepted, _ = await library_service._accept(data, SETTINGS)
+    accepted, _ = await CHECK(data)
     assert sorted(overlapped) == ["checks", "decode"]
     assert accepted == accept_upload(data, **LIMITS)

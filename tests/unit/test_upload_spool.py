@@ -10,13 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from home_editor.storage.upload_spool import (
-    DropReceipt,
-    UploadGate,
-    UploadLimits,
-    UploadRefusedError,
-    receive_drop,
-)
+from home_editor.core.errors import UploadRefusedError
+from home_editor.storage.upload_spool import DropReceipt, UploadGate, UploadLimits, receive_drop
 
 MB = 2**20
 LIMITS = UploadLimits(max_file_bytes=3 * MB, max_files=4, max_drop_bytes=20 * MB, max_in_flight=2)
