@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 UPLOAD_ID = "photos"
 LATE_PROGRESS_MS = 3_000
 STALLED_UPLOAD_MS = 30_000
+SHOW_BUSY_AFTER_SECONDS = 0.3  # a drop handled sooner never shows "Uploading…" (see _take_drop)
 CUT_OFF_UPLOAD = (
     "The upload was cut off before it finished (the connection to the server was lost). Photos that are not"
     " shown here were not added: drop them again."
@@ -190,9 +191,11 @@ class LibraryState(rx.State):
 
 
 async def _take_drop(state: Any, library: LibraryService, library_id: str, chunks: rx.UploadChunkIterator):
-    """Spool the drop as it arrives, then take each file in; yields the toasts for the user."""
-    async with state:
-        state.uploading, state._upload_handling = True, True
+    """Spool the drop as it arrives, then take each file in; yields the toasts for the user. The page shows
+    "Uploading…" only for a drop still being handled after `SHOW_BUSY_AFTER_SECONDS`: a quick drop's first
+    page update is its new card, not a busy state that delays receiving it and re-renders the page beside it
+    (the browser shows the bytes' own progress meanwhile)."""
+    busy = asyncio.create_task(_show_busy_after(state, SHOW_BUSY_AFTER_SECONDS), name="home-editor-upload-busy")
     try:
         drop = await library.receive_drop(library_id, chunks)  # even if the tab closes, files received whole are kept
         for name, reason in drop.refusals:
@@ -210,9 +213,18 @@ async def _take_drop(state: Any, library: LibraryService, library_id: str, chunk
             for toast in toasts:
                 yield toast
     finally:
+        busy.cancel()
+        await asyncio.gather(busy, return_exceptions=True)  # its write, if begun, comes before the end's
         async with state:
             state.uploading, state._upload_handling, state.upload_percent = False, False, 0
             state._upload_ended_ms = now_ms()
+
+
+async def _show_busy_after(state: Any, delay: float) -> None:
+    """Put the upload's busy state on the page once it has lasted `delay` seconds."""
+    await asyncio.sleep(delay)
+    async with state:
+        state.uploading, state._upload_handling = True, True
 
 
 async def _act_on_card(state: Any, item_id: str, action: CardAction) -> list[Any]:
