@@ -12,6 +12,7 @@ from home_editor.components.card_controls import (
     card_image,
     select_box,
 )
+from home_editor.components.memo_by_value import MEMO_BY_VALUE
 from home_editor.core.cards import Card
 from home_editor.core.model_wait import WAITING
 from home_editor.core.models import JobStatus
@@ -163,10 +164,17 @@ def _model(card: rx.Var[Card]) -> rx.Component:
 
 
 def item_card(card: rx.Var[Card], index: rx.Var[int]) -> rx.Component:
-    """The card of one item; `index` is its place on the page (newest first)."""
+    """The card of one item; `index` is its place on the page (newest first). A card renders again only
+    when its own data changed (or whether it loads its picture at once), not on every page update."""
+    # the key: React keeps each item's card (and its loaded picture) when a new card arrives on top
+    return _card(card=card, eager=index < EAGER_CARDS, key=card.id)
+
+
+@rx.memo(wrapper=MEMO_BY_VALUE)
+def _card(card: rx.Var[Card], eager: rx.Var[bool]) -> rx.Component:
     return rx.card(
         rx.vstack(
-            card_image(card, eager=index < EAGER_CARDS),
+            card_image(card, eager=eager),
             rx.hstack(select_box(card), before_after(card), rx.spacer(), background_picker(card), **_ROW),
             rx.text(card.name, size="2", weight="medium", trim="both", style={"word_break": "break-all"}),
             _status(card),
@@ -190,5 +198,4 @@ def item_card(card: rx.Var[Card], index: rx.Var[int]) -> rx.Component:
             "data-background": card.background_kind,
             "data-glb-url": rx.cond(card.model_url != "", card.model_url, rx.Var.create(None)),
         },
-        key=card.id,  # React keeps each item's card (and its loaded picture) when a new card arrives on top
     )
