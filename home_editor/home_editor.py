@@ -43,6 +43,9 @@ app = rx.App(
         ]
     ),
     head_components=[rx.el.link(rel="icon", href="/favicon.ico", sizes="any"), REPORT_CUT_OFF_UPLOADS],
+    # The page reads left to right. Told so, the toaster stops asking the browser for the page's computed
+    # direction on each of its renders (a forced style pass over the whole page, in every open tab).
+    toaster=rx.toast.provider(dir="ltr"),
 )
 app.add_page(
     index,

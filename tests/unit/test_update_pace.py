@@ -11,10 +11,10 @@ def test_a_change_after_a_quiet_spell_is_shown_at_once() -> None:
 
 def test_a_change_right_after_an_update_waits_for_the_end_of_its_gap() -> None:
     assert wait_before_update(0.0, cards=10) == update_gap(10)
-    assert abs(wait_before_update(0.02, cards=10) - (update_gap(10) - 0.02)) < 1e-9
+    assert abs(wait_before_update(0.01, cards=10) - (update_gap(10) - 0.01)) < 1e-9
 
 
 def test_a_larger_library_gets_fewer_updates_in_a_burst() -> None:
-    assert update_gap(0) == 0.05
-    assert abs(update_gap(1000) - 0.15) < 1e-9
+    assert update_gap(0) == 0.02
+    assert abs(update_gap(1000) - 0.12) < 1e-9
     assert wait_before_update(0.1, cards=10) == 0.0 < wait_before_update(0.1, cards=1000)
