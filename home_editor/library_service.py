@@ -170,17 +170,9 @@ class LibraryService:
                 return f"Deleted “{deleted.name}”." if deleted is not None else ""
         return ""
 
-    async def generate_model(self, library_id: str, item_id: str, *, priority: int = Priority.USER) -> bool:
+    async def generate_model(self, library_id: str, item_id: str) -> bool:
         """Queue a 3D model of the item's cutout (a user's click goes before batch work)."""
-        now = now_ms()
-        job = Job(
-            id=new_id(), item_id=item_id, type=JobType.GLB, created_ms=now, updated_ms=now, priority=priority,
-            message="Queued",
-        )  # fmt: skip
-        if await self.runner.enqueue(library_id, lambda store: store.queue(library_id, job)) is None:
-            return False  # queued and, with a slot free, started in the same trip to the store
-        self.library_changed(library_id)
-        return True
+        return await self._queue_models(library_id, [item_id], Priority.USER) == 1
 
     async def generate_all_models(self, library_id: str) -> int:
         """Queue a 3D model, as batch work, for every item that has a cutout and no model yet.
@@ -191,10 +183,17 @@ class LibraryService:
         snapshot = await self.store.snapshot(library_id)
         busy = {job.item_id for job in snapshot.jobs if job.type is JobType.GLB and job.is_active}
         wanted = [item.id for item in snapshot.items if item.cutout and not item.model and item.id not in busy]
-        queued = 0
-        for item_id in reversed(wanted):  # oldest first, like the drop
-            queued += await self.generate_model(library_id, item_id, priority=Priority.BATCH)
-        return queued
+        return await self._queue_models(library_id, wanted[::-1], Priority.BATCH)  # oldest first, like the drop
+
+    async def _queue_models(self, library_id: str, item_ids: list[str], priority: int) -> int:
+        """Queue the items' models in one trip to the store, which also starts the first ones when slots
+        are free (each job's own creation time keeps their order). Returns how many were queued."""
+        jobs = [_model_job(item_id, priority) for item_id in item_ids]
+        queued = await self.runner.enqueue(library_id, lambda store: [store.queue(library_id, job) for job in jobs])
+        count = sum(job is not None for job in queued)
+        if count:
+            self.library_changed(library_id)
+        return count
 
     async def cancel(self, library_id: str, item_id: str, job_type: JobType | None = None) -> bool:
         """Cancel the item's queued or running work (of one type, or all)."""
@@ -252,3 +251,11 @@ class LibraryService:
             for job in snapshot.jobs
             if job.item_id == item_id and job.remote_id and not job.is_active and job_type in (None, job.type)
         ]
+
+
+def _model_job(item_id: str, priority: int) -> Job:
+    now = now_ms()  # strictly increasing: jobs made one after another keep their order
+    return Job(
+        id=new_id(), item_id=item_id, type=JobType.GLB, created_ms=now, updated_ms=now, priority=priority,
+        message="Queued",
+    )  # fmt: skip

@@ -14,7 +14,7 @@ from PIL import Image
 from home_editor.app_wiring import build_services
 from home_editor.core import mirror
 from home_editor.core.errors import BadInputError, StorageError
-from home_editor.core.models import ACTIVE_STATUSES, JobStatus, new_library_id
+from home_editor.core.models import ACTIVE_STATUSES, JobStatus, JobType, new_library_id
 from home_editor.core.storage_keys import THUMB_NAME, cutout_preview_name, file_key, folder_for
 from home_editor.library_service import CardAction
 from home_editor.settings import Settings
@@ -208,6 +208,24 @@ async def test_card_actions_do_their_own_work_on_their_own_library_only(services
     assert await services.library.act_on_item(new_library_id(), added.id, CardAction.DELETE) == ""
     assert await services.library.act_on_item(library, added.id, CardAction.DELETE) == "Deleted “chair.jpg”."
     assert (await services.library.snapshot(library)).items == []
+
+
+async def test_generate_all_queues_the_batch_in_one_trip_to_the_store_oldest_first(services, monkeypatch) -> None:
+    library = new_library_id()
+    await services.library.store.ensure_library(library, 0)
+    added = [await services.library.add_upload(library, f"piece-{index}.jpg", photo_bytes()) for index in range(4)]
+    await asyncio.wait_for(services.runner.until_idle(library), 20)
+    loop = asyncio.get_running_loop()
+    real_hand_off, hand_offs = loop.run_in_executor, []
+    monkeypatch.setattr(loop, "run_in_executor", lambda *args: hand_offs.append(args) or real_hand_off(*args))
+
+    assert await services.library.generate_all_models(library) == 4
+
+    assert len(hand_offs) == 2  # one read of the library, then the whole batch queued and its first claimed
+    running = {job.item_id for job in (await services.library.snapshot(library)).jobs if job.is_active
+               and job.type is JobType.GLB and job.status is JobStatus.PROCESSING}  # fmt: skip
+    assert running == {added[0].id, added[1].id}  # the two slots went to the oldest photos
+    await asyncio.wait_for(services.runner.until_idle(library), 30)
 
 
 def test_keys_are_only_ever_app_made() -> None:
