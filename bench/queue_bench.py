@@ -103,7 +103,7 @@ async def makespan(jobs: int = 20, seconds: float = 0.3, concurrency: int = 2) -
     """Queue `jobs` jobs of `seconds` each at once, as the app queues a batch ("Generate 3D for all": one
     trip to the store, which claims the first jobs); the time until the last ends, over the ideal."""
     with tempfile.TemporaryDirectory() as folder:
-        store, runner, executor, library = await _setup(Path(folder), work_seconds=seconds, concurrency=concurrency)
+        _store, runner, executor, library = await _setup(Path(folder), work_seconds=seconds, concurrency=concurrency)
         batch = [_new_work() for _ in range(jobs)]
         started = time.perf_counter()
         await runner.enqueue(library, lambda store: [store.add_item(library, item, job) for item, job in batch])

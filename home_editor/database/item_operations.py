@@ -87,9 +87,11 @@ class ItemOperations(StoreBase):
     def add_item(self, library_id: str, item: Item, job: Job | None, *, content_hash: str = "") -> None:
         """Add a new item, and its first job, in one transaction."""
         with self._write() as conn:
-            conn.execute(sa.insert(items).values(library_id=library_id, content_hash=content_hash, **item_values(item)))
+            conn.execute(
+                sa.insert(items), {"library_id": library_id, "content_hash": content_hash, **item_values(item)}
+            )
             if job is not None:
-                conn.execute(sa.insert(jobs).values(library_id=library_id, **job_values(job)))
+                conn.execute(sa.insert(jobs), {"library_id": library_id, **job_values(job)})
 
     # ---- user actions ------------------------------------------------------------------------
 
@@ -134,7 +136,7 @@ class ItemOperations(StoreBase):
                     return None
             else:
                 again = new_job
-                conn.execute(sa.insert(jobs).values(library_id=library_id, **job_values(again)))
+                conn.execute(sa.insert(jobs), {"library_id": library_id, **job_values(again)})
             self._sync_item(conn, again)
             return again
 
@@ -151,7 +153,7 @@ class ItemOperations(StoreBase):
                 return None
             if self._active_jobs(conn, library_id, job.item_id, job.type):
                 return None
-            conn.execute(sa.insert(jobs).values(library_id=library_id, **job_values(job)))
+            conn.execute(sa.insert(jobs), {"library_id": library_id, **job_values(job)})
             self._sync_item(conn, job)
             return job
 

@@ -30,6 +30,10 @@ class StoreBase:
     def __init__(self, engine: sa.Engine, *, rng: random.Random | None = None) -> None:
         self._engine = engine  # reads: deferred transactions, never waiting for a writer (WAL)
         self._writer = for_writes(engine)  # writes: take the write lock when they begin
+        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in SQLite's busy
+        # handler (1, 2, 5, 10 ms…) however soon it is freed: this process's writers queue here instead and
+        # go the moment it is. (Postgres writers lock rows, not the database: nothing to queue for.)
+        self._one_writer = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         self._rng = rng or random.Random()
         self._open = threading.local()  # the write transaction `claiming` holds open on this thread, if any
 
@@ -41,7 +45,7 @@ class StoreBase:
         if joined is not None:
             yield joined
             return
-        with self._writer.begin() as conn:
+        with self._one_writer, self._writer.begin() as conn:
             self._open.conn = conn
             try:
                 yield conn
@@ -81,16 +85,8 @@ class StoreBase:
     @staticmethod
     def _compare_and_set(conn: sa.Connection, before: Job, after: Job) -> bool:
         """Write `after` only if the row still holds `before`'s status, claim and attempt count."""
-        result = conn.execute(
-            sa.update(jobs)
-            .where(
-                jobs.c.id == before.id,
-                jobs.c.status == before.status.value,
-                jobs.c.lease_token == before.lease_token,
-                jobs.c.attempts == before.attempts,
-            )
-            .values(**job_values(after))
-        )
+        where = {"was_id": before.id, "was_status": before.status.value, "was_token": before.lease_token}
+        result = conn.execute(_COMPARE_AND_SET, {**where, "was_attempts": before.attempts, **job_values(after)})
         return result.rowcount == 1
 
     @staticmethod
@@ -115,4 +111,15 @@ class StoreBase:
             urls = json.loads(row[0]) if row else {}
             urls |= {result: url, **(more_urls or {})}
             values |= {fields.result: result, fields.note: note, "file_urls": json.dumps(urls)}
-        conn.execute(sa.update(items).where(items.c.id == job.item_id).values(**values))
+        conn.execute(_UPDATE_ITEM, {"item_to_update": job.item_id, **values})
+
+
+# Statements whose values come as parameters at execution (the columns to set are the parameters' other
+# keys): built once and compiled once, not per call with every value turned into a clause.
+_COMPARE_AND_SET = sa.update(jobs).where(
+    jobs.c.id == sa.bindparam("was_id"),
+    jobs.c.status == sa.bindparam("was_status"),
+    jobs.c.lease_token == sa.bindparam("was_token"),
+    jobs.c.attempts == sa.bindparam("was_attempts"),
+)
+_UPDATE_ITEM = sa.update(items).where(items.c.id == sa.bindparam("item_to_update"))
