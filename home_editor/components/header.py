@@ -23,6 +23,12 @@ _STACKED_THEN_ROW = {
 }
 
 
+def _selected_on_page() -> rx.Var[list[str]]:
+    """The selected cards still on the page: a selected card deleted (here or in another tab) drops out."""
+    on_page = LibraryState.cards.pluck("id")
+    return ExportState.selected.filter(lambda item_id: on_page.contains(item_id))
+
+
 def _count(label: str, value: rx.Var, color: str, testid: str) -> rx.Component:
     return rx.badge(
         f"{label} ", value, color_scheme=color, variant="soft", size="2", custom_attrs={"data-testid": testid}
@@ -78,9 +84,9 @@ def _actions() -> rx.Component:
             custom_attrs={"data-testid": "download-all-button"},
         ),
         rx.cond(
-            ExportState.selected.length() > 0,
+            _selected_on_page().length() > 0,
             rx.button(
-                "Download selected (" + ExportState.selected.length().to_string() + ")",
+                "Download selected (" + _selected_on_page().length().to_string() + ")",
                 size="1",
                 variant="soft",
                 on_click=ExportState.download_selected,

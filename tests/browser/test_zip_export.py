@@ -70,6 +70,11 @@ def test_download_all_and_selected_hold_each_cutout_and_model_byte_for_byte(
     assert archive.namelist() == ["lamp.png", "lamp.glb"]
     assert archive.read("lamp.png") == files["lamp.webp"]["png"]
 
+    page.locator("[data-testid=item-card]").filter(has_text="chair.png").get_by_test_id("select-item").click()
+    expect(page.get_by_test_id("download-selected-button")).to_have_text("Download selected (2)")
+    lamp.get_by_test_id("delete-button").click()  # a selected card deleted leaves the count
+    expect(page.get_by_test_id("download-selected-button")).to_have_text("Download selected (1)")
+
     assert library not in app.log.read_text()  # the key went in the form body, never into a logged URL
 
 
