@@ -66,13 +66,6 @@ def _new_work() -> tuple[Item, Job]:
     return item, Job(id=new_id(), item_id=item.id, type=JobType.REMBG, created_ms=now, updated_ms=now)
 
 
-async def _enqueue(store: AsyncLibraryStore, library: str) -> Job:
-    """Add an item and its job without telling the runner (a batch, noticed afterwards)."""
-    item, job = _new_work()
-    await store.add_item(library, item, job)
-    return job
-
-
 async def _queue_and_start(runner: Runner, library: str) -> Job:
     """Add an item and its job the way the app queues work: claimed at once when a slot is free."""
     item, job = _new_work()

@@ -66,6 +66,7 @@ def _counts() -> rx.Component:
 
 def _actions() -> rx.Component:
     button_style = {**styles.TOUCH_BUTTON, "flex": rx.breakpoints(initial="1", sm="none"), "overflow_wrap": "normal"}
+    selected = _selected_on_page().length()
     return rx.flex(
         rx.button(
             rx.cond(LibraryState.compact, "Larger cards", "Smaller cards"),
@@ -84,9 +85,9 @@ def _actions() -> rx.Component:
             custom_attrs={"data-testid": "download-all-button"},
         ),
         rx.cond(
-            _selected_on_page().length() > 0,
+            selected > 0,
             rx.button(
-                "Download selected (" + _selected_on_page().length().to_string() + ")",
+                "Download selected (" + selected.to_string() + ")",
                 size="1",
                 variant="soft",
                 on_click=ExportState.download_selected,
