@@ -47,6 +47,7 @@ class Services:
     storage: Storage
     cutout_model: CutoutModelState
     exports: ExportService
+    photo_check: UploadChecks
     bus: RedisBus | None = None
 
     def start_background(self) -> None:
@@ -55,6 +56,10 @@ class Services:
         self.runner.start_janitor()
         if self.bus is not None:
             self.bus.start()
+
+    async def warm_up_uploads(self) -> None:
+        """Run the upload checks once on a sample photo, so a first drop pays no set-up (a web process)."""
+        await self.photo_check.warm_up()
 
     @property
     def backends_label(self) -> str:
@@ -150,13 +155,14 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
         announce_work=bus.announce_work if bus else None,
     )
     runner_box.append(runner)
+    photo_check = UploadChecks(max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels)
     library = LibraryService(
         store,
         storage,
         runner,
         hub,
         settings=settings,
-        check_photo=UploadChecks(max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels),
+        check_photo=photo_check,
         upload_gate=UploadGate(settings.max_uploads_in_flight),
     )
     services = Services(
@@ -168,6 +174,7 @@ def build_services(settings: Settings, *, db_url: str, public_base_url: str) -> 
         storage=storage,
         cutout_model=cutout_model,
         exports=ExportService(store, storage),
+        photo_check=photo_check,
         bus=bus,
     )
     logger.info("home_editor: %s", services.backends_label)

@@ -31,6 +31,7 @@ async def resume_work() -> None:
         # workers, none of which may hold up the event loop (tabs reconnecting after a restart wait on it).
         services = await asyncio.to_thread(get_services)
         services.start_background()
+        await services.warm_up_uploads()
     except ConfigError as error:
         logger.error("home_editor configuration problem: %s", error)
 

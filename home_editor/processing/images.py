@@ -158,6 +158,15 @@ def accept_upload(data: bytes, *, max_bytes: int, max_pixels: int, thumb_side: i
     )
 
 
+def sample_jpeg() -> bytes:
+    """A small upright-turned JPEG photo (EXIF orientation 6), to run the intake once at start-up."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (180, 150, 120)).save(buffer, "JPEG", quality=80, exif=exif)
+    return buffer.getvalue()
+
+
 def is_jpeg(data: bytes) -> bool:
     """Whether the bytes start like a JPEG (the one format whose checks and thumbnail can run apart)."""
     return data.startswith(b"\xff\xd8\xff")

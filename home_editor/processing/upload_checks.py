@@ -6,7 +6,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-from home_editor.processing.images import AcceptedImage, accept_upload, check_jpeg_upload, is_jpeg, thumbnail_of
+from home_editor.processing.images import (
+    AcceptedImage,
+    accept_upload,
+    check_jpeg_upload,
+    is_jpeg,
+    sample_jpeg,
+    thumbnail_of,
+)
 from home_editor.processing.pools import run_upload_work
 from home_editor.side_by_side import all_or_raise
 
@@ -34,6 +41,11 @@ class UploadChecks:
             run_upload_work(thumbnail_of, data, self.max_pixels),
         )
         return dataclasses.replace(accepted, thumbnail=thumbnail), content_hash
+
+    async def warm_up(self) -> None:
+        """Pay a process's first upload's one-time costs now, at start-up: Pillow loads its format plugins
+        and the HEIF opener, and the upload threads start (they made a first drop ~40–130 ms slower)."""
+        await self(sample_jpeg())
 
     def _accept_and_hash(self, data: bytes) -> tuple[AcceptedImage, str]:
         accepted = accept_upload(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from home_editor import home_editor as app_module
+from home_editor.processing.upload_checks import UploadChecks
 from home_editor.state import process_services
 
 
@@ -28,6 +29,29 @@ async def test_services_are_built_off_the_event_loop(tmp_path: Path, monkeypatch
         await app_module.resume_work()
         assert built_on and threading.get_ident() not in built_on
         assert process_services._services is not None  # and the janitor of those services was started
+    finally:
+        if process_services._services is not None:
+            await process_services._services.runner.shutdown()
+
+
+async def test_the_start_up_runs_the_upload_checks_once(tmp_path: Path, monkeypatch) -> None:
+    warmed: list[object] = []
+    real_warm_up = UploadChecks.warm_up
+
+    async def recorded(checks: UploadChecks) -> None:
+        warmed.append(checks)
+        await real_warm_up(checks)
+
+    monkeypatch.setenv("HOME_EDITOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME_EDITOR_MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("HOME_EDITOR_DB_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("HOME_EDITOR_CUTOUT_METHOD", "classical")
+    monkeypatch.setattr(UploadChecks, "warm_up", recorded)
+    monkeypatch.setattr(process_services, "_services", None)
+    try:
+        await app_module.resume_work()
+        services = process_services._services
+        assert services is not None and warmed == [services.photo_check]
     finally:
         if process_services._services is not None:
             await process_services._services.runner.shutdown()
