@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from home_editor.core.clock import now_ms
 from home_editor.core.errors import BadInputError, StorageError
@@ -24,6 +24,7 @@ from home_editor.storage.base import Storage, content_type_for
 from home_editor.storage.upload_spool import (
     Chunk,
     DropReceipt,
+    FileWatcher,
     Upload,
     UploadGate,
     UploadLimits,
@@ -48,9 +49,14 @@ class CheckedPhoto(Protocol):
     def thumbnail(self) -> bytes: ...
 
 
-PhotoCheck = Callable[[bytes], Awaitable[tuple[CheckedPhoto, str]]]
-"""Checks an upload's bytes and makes its thumbnail; returns it with the bytes' content hash (raises
-BadInputError, with a user-facing reason, for a file that is not an acceptable photo)."""
+class PhotoCheck(Protocol):
+    """Checks an upload's bytes and makes its thumbnail; returns it with the bytes' content hash (raises
+    BadInputError, with a user-facing reason, for a file that is not an acceptable photo). It may start
+    on a file while it arrives: `stream` gives a watcher of its bytes, handed back with the whole file."""
+
+    def __call__(self, data: bytes, streamed: Any = None, /) -> Awaitable[tuple[CheckedPhoto, str]]: ...
+
+    def stream(self, first_bytes: bytes, /) -> FileWatcher | None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,32 +108,53 @@ class UploadIntake:
         the caller is cancelled meanwhile (its tab closed), every file received whole is taken in."""
         receipt = DropReceipt()
         try:
-            await receive_drop(receipt, chunks, folder=self._spool_dir, limits=self._limits)
+            await receive_drop(receipt, chunks, folder=self._spool_dir, limits=self._limits, watch=self._check.stream)
         finally:
-            results = self.intake(library_id, [(file.name, file.path) for file in receipt.files])
+            files = receipt.files
+            results = self.intake(
+                library_id,
+                [(file.name, file.path) for file in files],
+                streamed={file.path: file.watcher for file in files if file.watcher is not None},
+            )
         return ReceivedDrop(receipt.refusals, results)
 
-    def intake(self, library_id: str, files: list[Upload]) -> asyncio.Queue[IntakeResult | None]:
+    def intake(
+        self, library_id: str, files: list[Upload], *, streamed: dict[Path, FileWatcher] | None = None
+    ) -> asyncio.Queue[IntakeResult | None]:
         """Store uploaded files one by one in a task of the process, not of the request: the upload
         request is cancelled when its tab closes, and a file the server has received must not be lost.
         Files given as spool paths (see `storage.upload_spool`) are read one at a time, so a drop of hundreds
         of photos never sits in memory at once.
 
+        Args:
+            library_id: The library the files go to.
+            files: Each file's name and bytes, or its spool file.
+            streamed: The check's watchers of spool files it followed as they arrived (`PhotoCheck.stream`).
+
         Returns:
             A queue with one result per file, in order, then None.
         """
         results: asyncio.Queue[IntakeResult | None] = asyncio.Queue()
-        task = asyncio.create_task(self._intake(library_id, list(files), results), name="home-editor-intake")
+        task = asyncio.create_task(
+            self._intake(library_id, list(files), dict(streamed or {}), results), name="home-editor-intake"
+        )
         self._intakes.add(task)
         task.add_done_callback(self._intakes.discard)
         return results
 
-    async def _intake(self, library_id: str, files: list[Upload], results: asyncio.Queue[IntakeResult | None]) -> None:
+    async def _intake(
+        self,
+        library_id: str,
+        files: list[Upload],
+        streamed: dict[Path, FileWatcher],
+        results: asyncio.Queue[IntakeResult | None],
+    ) -> None:
         try:
             while files:
                 name, payload = files.pop(0)  # drop each file's bytes as soon as it is handled
+                watcher = streamed.pop(payload, None) if isinstance(payload, Path) else None
                 try:
-                    item = await self.add_upload(library_id, name, await read_upload(payload))
+                    item = await self.add_upload(library_id, name, await read_upload(payload), streamed=watcher)
                 except BadInputError as error:
                     await results.put(IntakeResult(name, problem=f"was not added: {error}."))
                 except StorageError as error:
@@ -151,7 +178,9 @@ class UploadIntake:
             remove_spooled(payload for _, payload in files)  # only if the task itself was cancelled
             await results.put(None)
 
-    async def add_upload(self, library_id: str, file_name: str, data: bytes) -> Item:
+    async def add_upload(
+        self, library_id: str, file_name: str, data: bytes, *, streamed: FileWatcher | None = None
+    ) -> Item:
         """Validate an uploaded file, store the original (first) and its thumbnail, then add the item
         and queue its cutout. Nothing is left behind when any step fails.
 
@@ -159,7 +188,7 @@ class UploadIntake:
             BadInputError: The file is not an acceptable image (the reason is user-facing).
             StorageError: A file could not be stored.
         """
-        accepted, content_hash = await self._check(data)
+        accepted, content_hash = await self._check(data, streamed)
         now = now_ms()
         item = Item(
             id=new_id(),

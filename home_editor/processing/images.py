@@ -92,6 +92,11 @@ def open_image(data: bytes, *, max_pixels: int) -> Image.Image:
         raise BadInputError(f"it has too many pixels (limit {max_pixels / 1e6:.0f} megapixels)") from error
     except (UnidentifiedImageError, ValueError, OSError) as error:
         raise BadInputError(_describe_refused(data)) from error
+    _check_pixels(image, max_pixels)
+    return image
+
+
+def _check_pixels(image: Image.Image, max_pixels: int) -> None:
     width, height = image.size
     if width * height > max_pixels:
         raise BadInputError(
@@ -100,7 +105,6 @@ def open_image(data: bytes, *, max_pixels: int) -> Image.Image:
         )
     if width < 1 or height < 1:
         raise BadInputError("it has no pixels")
-    return image
 
 
 def _decode_fully(image: Image.Image, *, draft_side: int | None) -> None:
@@ -195,7 +199,16 @@ def thumbnail_of(data: bytes, max_pixels: int, thumb_side: int = THUMB_SIDE) -> 
     Raises:
         BadInputError: The image cannot be decoded (the reason is user-facing).
     """
-    image = open_image(data, max_pixels=max_pixels)
+    return decode_thumbnail(open_image(data, max_pixels=max_pixels), max_pixels=max_pixels, thumb_side=thumb_side)
+
+
+def decode_thumbnail(image: Image.Image, *, max_pixels: int, thumb_side: int = THUMB_SIDE) -> bytes:
+    """`thumbnail_of` an opened image (its file may still be arriving: see `streamed_thumbnail`).
+
+    Raises:
+        BadInputError: Too many pixels, or the image cannot be decoded (the reason is user-facing).
+    """
+    _check_pixels(image, max_pixels)
     _decode_fully(image, draft_side=_draft_side(thumb_side))
     return _thumbnail(image, thumb_side)
 

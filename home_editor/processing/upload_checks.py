@@ -15,6 +15,7 @@ from home_editor.processing.images import (
     thumbnail_of,
 )
 from home_editor.processing.pools import run_upload_work
+from home_editor.processing.streamed_thumbnail import StreamedThumbnail
 from home_editor.side_by_side import all_or_raise
 
 
@@ -25,7 +26,12 @@ class UploadChecks:
     max_bytes: int
     max_pixels: int
 
-    async def __call__(self, data: bytes) -> tuple[AcceptedImage, str]:
+    def stream(self, first_bytes: bytes) -> StreamedThumbnail | None:
+        """Start decoding a JPEG's thumbnail while it arrives (None for other formats, or when the
+        process's streams are all busy): hand it the file's bytes as they come, then to `__call__`."""
+        return StreamedThumbnail.start(self.max_pixels) if is_jpeg(first_bytes) else None
+
+    async def __call__(self, data: bytes, streamed: StreamedThumbnail | None = None) -> tuple[AcceptedImage, str]:
         """Check an upload and make its thumbnail, and hash its bytes (the hash finds the same photo dropped
         twice), all on the upload threads. A JPEG's byte checks and hash run beside its decode (they take a
         third of the time of a 12 MP decode), so its thumbnail is ready sooner; other formats are decoded once.
@@ -37,10 +43,16 @@ class UploadChecks:
             return await run_upload_work(self._accept_and_hash, data)
         # the checks' reason first, as `accept_upload` gives it
         (accepted, content_hash), thumbnail = await all_or_raise(
-            run_upload_work(self._check_jpeg_and_hash, data),
-            run_upload_work(thumbnail_of, data, self.max_pixels),
+            run_upload_work(self._check_jpeg_and_hash, data), self._thumbnail(data, streamed)
         )
         return dataclasses.replace(accepted, thumbnail=thumbnail), content_hash
+
+    async def _thumbnail(self, data: bytes, streamed: StreamedThumbnail | None) -> bytes:
+        """The stream's thumbnail when it made one of these very bytes, else one decoded from them."""
+        thumbnail = await streamed.result() if streamed is not None else None
+        if thumbnail is None or not streamed.decoded(data):
+            thumbnail = await run_upload_work(thumbnail_of, data, self.max_pixels)
+        return thumbnail
 
     async def warm_up(self) -> None:
         """Pay a process's first upload's one-time costs now, at start-up: Pillow loads its format plugins

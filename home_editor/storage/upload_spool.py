@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -28,6 +28,22 @@ class Chunk(Protocol):
     filename: str
     offset: int
     data: bytes
+
+
+class FileWatcher(Protocol):
+    """Follows one file's bytes as they arrive (the upload's checks, to start decoding early)."""
+
+    def add(self, data: bytes) -> None: ...
+
+    def end(self) -> None:
+        """The file arrived whole."""
+
+    def drop(self) -> None:
+        """The file will not be kept (cut off, too large, the request went away)."""
+
+
+WatchFile = Callable[[bytes], FileWatcher | None]
+"""Given a file's first bytes, a watcher for the rest of them (or None)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +63,7 @@ class SpooledFile:
     name: str
     path: Path
     size: int
+    watcher: FileWatcher | None = None
 
 
 @dataclasses.dataclass
@@ -88,12 +105,18 @@ class UploadGate:
 class _OpenFile:
     """The file being received: its spool file, bytes so far and the batch not yet written."""
 
-    def __init__(self, name: str, folder: Path) -> None:
+    def __init__(self, name: str, folder: Path, watcher: FileWatcher | None) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, path = tempfile.mkstemp(dir=folder, prefix="drop-")
-        self.name, self.path, self.size = name, Path(path), 0
+        self.name, self.path, self.size, self.watcher = name, Path(path), 0, watcher
         self.handle: BinaryIO = os.fdopen(handle, "wb")
         self.batch = bytearray()
+
+    def add(self, data: bytes) -> None:
+        self.size += len(data)
+        self.batch += data
+        if self.watcher is not None:
+            self.watcher.add(data)
 
     async def flush(self) -> None:
         if self.batch:
@@ -101,19 +124,28 @@ class _OpenFile:
             await asyncio.to_thread(self.handle.write, data)
 
     async def close(self) -> SpooledFile:
+        if self.watcher is not None:
+            self.watcher.end()
         await self.flush()
         await asyncio.to_thread(self.handle.close)
-        return SpooledFile(self.name, self.path, self.size)
+        return SpooledFile(self.name, self.path, self.size, self.watcher)
 
     def abandon(self) -> None:
         """Close and remove at once (a small close and unlink; no data is written)."""
+        if self.watcher is not None:
+            self.watcher.drop()
         with contextlib.suppress(OSError):
             self.handle.close()
         self.path.unlink(missing_ok=True)
 
 
 async def receive_drop(
-    receipt: DropReceipt, chunks: AsyncIterator[Chunk], *, folder: Path, limits: UploadLimits
+    receipt: DropReceipt,
+    chunks: AsyncIterator[Chunk],
+    *,
+    folder: Path,
+    limits: UploadLimits,
+    watch: WatchFile | None = None,
 ) -> None:
     """Write a streamed drop into `folder`, file by file, enforcing `limits` as the bytes arrive.
 
@@ -127,8 +159,9 @@ async def receive_drop(
         chunks: The request's file chunks in order (a new file starts at offset 0).
         folder: The private spool folder (never one the web server serves).
         limits: The caps to enforce.
+        watch: Gives each file a watcher of its bytes as they arrive (it is told whether the file was kept).
     """
-    reader = _DropReader(receipt, folder, limits)
+    reader = _DropReader(receipt, folder, limits, watch)
     try:
         async for chunk in chunks:
             if not await reader.take(chunk):
@@ -142,8 +175,8 @@ async def receive_drop(
 class _DropReader:
     """The state of one drop being read: the open file, whether it is being skipped, the counts."""
 
-    def __init__(self, receipt: DropReceipt, folder: Path, limits: UploadLimits) -> None:
-        self._receipt, self._folder, self._limits = receipt, folder, limits
+    def __init__(self, receipt: DropReceipt, folder: Path, limits: UploadLimits, watch: WatchFile | None) -> None:
+        self._receipt, self._folder, self._limits, self._watch = receipt, folder, limits, watch
         self._current: _OpenFile | None = None
         self._files_seen = self._total = 0
 
@@ -156,7 +189,8 @@ class _DropReader:
             if self._files_seen > limits.max_files:
                 self._receipt.refusals.append(("", f"only {limits.max_files} files can be added at once"))
                 return False
-            self._current = _OpenFile(chunk.filename, self._folder)
+            watcher = self._watch(chunk.data) if self._watch is not None else None
+            self._current = _OpenFile(chunk.filename, self._folder, watcher)
         self._total += len(chunk.data)
         if self._total > limits.max_drop_bytes:
             self._receipt.refusals.append(
@@ -166,12 +200,11 @@ class _DropReader:
         current = self._current
         if current is None:  # a file past its cap: the rest of its bytes are read and dropped
             return True
-        current.size += len(chunk.data)
-        if current.size > limits.max_file_bytes:
+        if current.size + len(chunk.data) > limits.max_file_bytes:
             self.abandon_open_file()
             self._receipt.refusals.append((current.name, f"it is larger than {limits.max_file_bytes / 2**20:g} MB"))
             return True
-        current.batch += chunk.data
+        current.add(chunk.data)
         if len(current.batch) >= WRITE_BATCH_BYTES:
             await current.flush()
         return True
