@@ -6,12 +6,24 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from home_editor import home_editor as app_module
 from home_editor.processing.upload_checks import UploadChecks
 from home_editor.state import process_services
 
 
-async def test_services_are_built_off_the_event_loop(tmp_path: Path, monkeypatch) -> None:
+@pytest.fixture
+def app_environment(tmp_path: Path, monkeypatch) -> None:
+    """A throw-away data folder and database for the app's start-up (the fast classical cutout)."""
+    monkeypatch.setenv("HOME_EDITOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME_EDITOR_MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("HOME_EDITOR_DB_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("HOME_EDITOR_CUTOUT_METHOD", "classical")
+
+
+@pytest.mark.usefixtures("app_environment")
+async def test_services_are_built_off_the_event_loop(monkeypatch) -> None:
     built_on: list[int] = []
     real_build = process_services.build_services
 
@@ -19,10 +31,6 @@ async def test_services_are_built_off_the_event_loop(tmp_path: Path, monkeypatch
         built_on.append(threading.get_ident())
         return real_build(*args, **kwargs)
 
-    monkeypatch.setenv("HOME_EDITOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("HOME_EDITOR_MEDIA_DIR", str(tmp_path / "media"))
-    monkeypatch.setenv("HOME_EDITOR_DB_URL", f"sqlite:///{tmp_path / 'app.db'}")
-    monkeypatch.setenv("HOME_EDITOR_CUTOUT_METHOD", "classical")
     monkeypatch.setattr(process_services, "build_services", recorded)
     monkeypatch.setattr(process_services, "_services", None)
     try:
@@ -34,7 +42,8 @@ async def test_services_are_built_off_the_event_loop(tmp_path: Path, monkeypatch
             await process_services._services.runner.shutdown()
 
 
-async def test_the_start_up_runs_the_upload_checks_once(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.usefixtures("app_environment")
+async def test_the_start_up_runs_the_upload_checks_once(monkeypatch) -> None:
     warmed: list[object] = []
     real_warm_up = UploadChecks.warm_up
 
@@ -42,10 +51,6 @@ async def test_the_start_up_runs_the_upload_checks_once(tmp_path: Path, monkeypa
         warmed.append(checks)
         await real_warm_up(checks)
 
-    monkeypatch.setenv("HOME_EDITOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("HOME_EDITOR_MEDIA_DIR", str(tmp_path / "media"))
-    monkeypatch.setenv("HOME_EDITOR_DB_URL", f"sqlite:///{tmp_path / 'app.db'}")
-    monkeypatch.setenv("HOME_EDITOR_CUTOUT_METHOD", "classical")
     monkeypatch.setattr(UploadChecks, "warm_up", recorded)
     monkeypatch.setattr(process_services, "_services", None)
     try:
