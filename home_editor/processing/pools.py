@@ -60,6 +60,9 @@ def _start_every_worker(pool: ProcessPoolExecutor) -> None:
     launch = getattr(pool, "_launch_processes", None)  # CPython ≥ 3.9: start them all, none on demand
     if launch is not None:
         launch()
+        # A first task also starts the pool's manager thread, which stops the workers when the process
+        # exits: without it a process that never ran a job waited for its idle workers forever at exit.
+        pool.submit(abs, 0)
         return
     for _ in range(PROCESSING_WORKERS):  # elsewhere: busy work makes the pool start each worker now
         pool.submit(abs, 0)

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -35,3 +37,17 @@ def test_a_pool_is_published_only_with_all_its_workers_started() -> None:
     finally:
         pools._processing.clear()
         pool.shutdown(wait=True)
+
+
+def test_a_process_that_started_the_workers_but_ran_no_job_exits() -> None:
+    """A web process whose page never had a cutout to run must still stop (Ctrl-C, a worker restart)."""
+    program = textwrap.dedent(
+        """
+        import time
+        from home_editor.processing import pools
+        pools.warm_up()
+        time.sleep(3)  # the workers are up and idle, waiting for work
+        """
+    )
+    finished = subprocess.run([sys.executable, "-c", program], timeout=60, capture_output=True, check=False)
+    assert finished.returncode == 0, finished.stderr.decode()[-2000:]
