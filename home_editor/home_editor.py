@@ -16,6 +16,7 @@ from home_editor.media_route import media_app
 from home_editor.pages.index import index
 from home_editor.state.library_state import LibraryState
 from home_editor.state.process_services import get_services
+from home_editor.thread_pools import quick_hand_offs
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ async def resume_work() -> None:
     # here and frozen, later full collections skip it (walking it held the event loop for ~80 ms here).
     gc.collect()
     gc.freeze()
+    quick_hand_offs(asyncio.get_running_loop())
     try:
         # Built on a thread: it opens the database, prepares the data folder and starts the processing
         # workers, none of which may hold up the event loop (tabs reconnecting after a restart wait on it).

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from home_editor.database.library_store import LibraryStore
+from home_editor.thread_pools import started_pool
 
 R = TypeVar("R")
 
@@ -17,8 +17,9 @@ class AsyncLibraryStore:
     """Every public method of `LibraryStore`, awaitable (same names and arguments)."""
 
     def __init__(self, store: LibraryStore, *, threads: int = 4) -> None:
+        """Starts the threads now (build the store off the event loop)."""
         self.sync = store
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="home-editor-db")
+        self._executor = started_pool(threads, "home-editor-db")
 
     async def run(self, function: Callable[[LibraryStore], R]) -> R:
         """`function(store)` on the store's threads: several store calls, and the work that follows from

@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from home_editor.core.errors import TransientError
+from home_editor.thread_pools import started_pool
 
 T = TypeVar("T")
 PROCESSING_WORKERS = 2
@@ -76,8 +77,9 @@ def _replace_broken(pool: ProcessPoolExecutor) -> None:
 
 
 @functools.cache
-def _upload_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="home-editor-uploads")
+def upload_pool() -> ThreadPoolExecutor:
+    """The upload threads (started on first use: the upload warm-up does it off the event loop)."""
+    return started_pool(2, "home-editor-uploads")
 
 
 async def run_job_work(function: Callable[..., T], *args: object) -> T:
@@ -99,7 +101,7 @@ async def run_job_work(function: Callable[..., T], *args: object) -> T:
 
 async def run_upload_work(function: Callable[..., T], *args: object) -> T:
     """Run intake work on the upload thread pool."""
-    return await asyncio.get_running_loop().run_in_executor(_upload_pool(), functools.partial(function, *args))
+    return await asyncio.get_running_loop().run_in_executor(upload_pool(), functools.partial(function, *args))
 
 
 def warm_up() -> None:

@@ -23,11 +23,14 @@ from concurrent.futures import ThreadPoolExecutor
 from PIL import Image
 
 from home_editor.processing.images import THUMB_SIDE, decode_thumbnail
+from home_editor.thread_pools import started_pool
 
 logger = logging.getLogger(__name__)
 STREAMS = 2
 STALL_SECONDS = 0.5
 LONGEST_SECONDS = 5.0
+READ_AT_LEAST = 64 * 1024  # Pillow's own read size
+DECODER_READ = 8 * 1024 * 1024  # the decoder's reads: whatever has arrived, up to this
 
 
 class ArrivingBytes(io.RawIOBase):
@@ -84,12 +87,23 @@ class ArrivingBytes(io.RawIOBase):
             self._position = max(0, base + offset)
             return self._position
 
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        wanted = len(buffer)
+    def read(self, size: int = -1) -> bytes:
+        """A small read (a header) gets all it asks for; a large one (the decoder's) gets every byte that
+        has arrived, once at least `READ_AT_LEAST` have: a decoder behind the network catches up in one
+        call, not in one call (and one wait for Python's GIL) per 64 KB."""
         with self._changed:
-            self._wait_until(lambda: len(self._data) - self._position >= wanted)
-            piece = self._data[self._position : self._position + wanted]
+            if size < 0:
+                self._wait_until(lambda: False)
+                size = len(self._data) - self._position
+            enough = min(size, READ_AT_LEAST)
+            self._wait_until(lambda: len(self._data) - self._position >= enough)
+            with memoryview(self._data) as arrived:  # one copy; released before the next `add` grows it
+                piece = bytes(arrived[self._position : self._position + size])
             self._position += len(piece)
+        return piece
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        piece = self.read(len(buffer))
         buffer[: len(piece)] = piece
         return len(piece)
 
@@ -105,8 +119,9 @@ class ArrivingBytes(io.RawIOBase):
 
 
 @functools.cache
-def _stream_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=STREAMS, thread_name_prefix="home-editor-streamed-thumbnails")
+def stream_pool() -> ThreadPoolExecutor:
+    """The streams' threads (started on first use: the upload warm-up does it off the event loop)."""
+    return started_pool(STREAMS, "home-editor-streamed-thumbnails")
 
 
 _running = 0
@@ -119,7 +134,7 @@ class StreamedThumbnail:
     def __init__(self, max_pixels: int, thumb_side: int = THUMB_SIDE) -> None:
         self._bytes = ArrivingBytes()
         self._max_pixels, self._thumb_side = max_pixels, thumb_side
-        self._decoded = asyncio.get_running_loop().run_in_executor(_stream_pool(), self._decode)
+        self._decoded = asyncio.get_running_loop().run_in_executor(stream_pool(), self._decode)
 
     @classmethod
     def start(cls, max_pixels: int) -> StreamedThumbnail | None:
@@ -157,6 +172,7 @@ class StreamedThumbnail:
     def _decode(self) -> bytes | None:
         try:
             image = Image.open(self._bytes, formats=("JPEG",))
+            image.decodermaxblock = DECODER_READ
             return decode_thumbnail(image, max_pixels=self._max_pixels, thumb_side=self._thumb_side)
         except Exception as error:
             logger.debug("No thumbnail from the arriving bytes: %s", error)

@@ -3,6 +3,8 @@ tabs reconnecting after a restart are served by that loop meanwhile."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import threading
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from home_editor import home_editor as app_module
 from home_editor.processing.upload_checks import UploadChecks
 from home_editor.state import process_services
+from home_editor.thread_pools import default_thread_count
 
 
 @pytest.fixture
@@ -58,5 +61,25 @@ async def test_the_start_up_runs_the_upload_checks_once(monkeypatch) -> None:
         services = process_services._services
         assert services is not None and warmed == [services.photo_check]
     finally:
+        if process_services._services is not None:
+            await process_services._services.runner.shutdown()
+
+
+@pytest.mark.usefixtures("app_environment")
+async def test_the_start_up_starts_every_to_thread_thread_and_shortens_thread_switches(
+    monkeypatch, thread_starts: list[str]
+) -> None:
+    monkeypatch.setattr(process_services, "_services", None)
+    switch_interval = sys.getswitchinterval()
+    try:
+        await app_module.resume_work()
+        assert sum(name.startswith("home-editor-io") for name in thread_starts) == default_thread_count()
+        assert sys.getswitchinterval() == 0.001
+        thread_starts.clear()
+        everyone = threading.Barrier(default_thread_count(), timeout=10)  # as many at once as the pool has
+        await asyncio.gather(*(asyncio.to_thread(everyone.wait) for _ in range(default_thread_count())))
+        assert thread_starts == []
+    finally:
+        sys.setswitchinterval(switch_interval)
         if process_services._services is not None:
             await process_services._services.runner.shutdown()

@@ -46,6 +46,27 @@ async def test_the_thumbnail_is_decoded_as_the_bytes_arrive_and_equals_the_whole
     assert stream.decoded(photo)
 
 
+async def test_a_decoder_behind_the_network_takes_every_byte_there_in_one_read(photo: bytes, monkeypatch) -> None:
+    """Each read makes the decoder take Python's GIL again (up to 5 ms behind a busy thread): one read of
+    all that has arrived, not one per 64 KB."""
+    bulk_reads: list[int] = []
+    real_read = streamed_thumbnail.ArrivingBytes.read
+
+    def recorded(self, size: int = -1) -> bytes:
+        piece = real_read(self, size)
+        if len(piece) >= streamed_thumbnail.READ_AT_LEAST:
+            bulk_reads.append(len(piece))
+        return piece
+
+    monkeypatch.setattr(streamed_thumbnail.ArrivingBytes, "read", recorded)
+    stream = StreamedThumbnail.start(MAX_PIXELS)
+    assert stream is not None
+    stream.add(photo)  # all of it there before the decoder gets to it
+    stream.end()
+    assert await asyncio.wait_for(stream.result(), 30) == thumbnail_of(photo, MAX_PIXELS)
+    assert len(bulk_reads) == 1 and bulk_reads[0] > len(photo) * 9 // 10
+
+
 async def test_a_file_that_ends_early_or_is_dropped_gives_no_thumbnail(photo: bytes) -> None:
     truncated = StreamedThumbnail.start(MAX_PIXELS)
     truncated.add(photo[: len(photo) // 2])
