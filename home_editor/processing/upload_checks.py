@@ -59,7 +59,7 @@ class UploadChecks:
         """Pay a process's first upload's one-time costs now, at start-up: the upload and stream threads
         start (off the event loop), Pillow loads its format plugins and the HEIF opener (together they
         made a first drop ~40–130 ms slower)."""
-        await self(await asyncio.to_thread(_start_upload_threads))
+        await self(await asyncio.to_thread(_start_threads_and_make_sample))
 
     def _accept_and_hash(self, data: bytes) -> tuple[AcceptedImage, str]:
         accepted = accept_upload(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
@@ -70,8 +70,9 @@ class UploadChecks:
         return accepted, hashlib.sha256(data).hexdigest()
 
 
-def _start_upload_threads() -> bytes:
-    """Start the upload and stream threads; returns the sample photo (making it loads Pillow's writers)."""
+def _start_threads_and_make_sample() -> bytes:
+    """The warm-up's blocking part: start the upload and stream threads, and make the sample photo
+    (which loads Pillow's writers)."""
     upload_pool()
     stream_pool()
     return sample_jpeg()
