@@ -25,27 +25,20 @@ class ItemOperations(StoreBase):
     def snapshot(self, library_id: str) -> Snapshot:
         """The library's live items and its jobs."""
         with self._engine.connect() as conn:
-            item_rows = conn.execute(
-                sa.select(items)
-                .where(items.c.library_id == library_id, items.c.deleted_ms == 0)
-                .order_by(items.c.created_ms.desc(), items.c.id)
-            ).mappings()
-            found_items = [item_from_row(row) for row in item_rows]
-            job_rows = conn.execute(
-                sa.select(jobs).where(jobs.c.library_id == library_id).order_by(jobs.c.created_ms, jobs.c.id)
-            ).mappings()
-            return Snapshot(items=found_items, jobs=[job_from_row(row) for row in job_rows])
+            where = {"library_id": library_id}
+            found_items = [item_from_row(row) for row in conn.execute(_LIVE_ITEMS, where).mappings()]
+            found_jobs = [job_from_row(row) for row in conn.execute(_JOBS, where).mappings()]
+            return Snapshot(items=found_items, jobs=found_jobs)
 
     def deleted_item_ids(self, library_id: str) -> set[str]:
         """Ids of the library's deleted items (tombstones that keep a stale mirror from reviving them)."""
         with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(items.c.id).where(items.c.library_id == library_id, items.c.deleted_ms != 0))
-            return {row[0] for row in rows}
+            return {row[0] for row in conn.execute(_DELETED_ITEM_IDS, {"library_id": library_id})}
 
     def library_exists(self, library_id: str) -> bool:
         """Whether the library has been opened (a page loaded with its key) on this server."""
         with self._engine.connect() as conn:
-            return conn.execute(sa.select(libraries.c.id).where(libraries.c.id == library_id)).first() is not None
+            return conn.execute(_LIBRARY, {"library_id": library_id}).first() is not None
 
     def item(self, library_id: str, item_id: str) -> Item | None:
         """One live item of the library (None for another library's item or a deleted one)."""
@@ -55,24 +48,11 @@ class ItemOperations(StoreBase):
     def finished_twin(self, library_id: str, item_id: str) -> Item | None:
         """Another live item of the library with the same original bytes and a finished cutout."""
         with self._engine.connect() as conn:
-            digest = conn.execute(sa.select(items.c.content_hash).where(items.c.id == item_id)).scalar()
+            digest = conn.execute(_CONTENT_HASH, {"item_id": item_id}).scalar()
             if not digest:
                 return None
-            row = (
-                conn.execute(
-                    sa.select(items)
-                    .where(
-                        items.c.library_id == library_id,
-                        items.c.content_hash == digest,
-                        items.c.id != item_id,
-                        items.c.cutout != "",
-                        items.c.deleted_ms == 0,
-                    )
-                    .order_by(items.c.created_ms)
-                )
-                .mappings()
-                .first()
-            )
+            where = {"library_id": library_id, "content_hash": digest, "item_id": item_id}
+            row = conn.execute(_FINISHED_TWIN, where).mappings().first()
             return item_from_row(row) if row else None
 
     # ---- creating ----------------------------------------------------------------------------
@@ -87,11 +67,9 @@ class ItemOperations(StoreBase):
     def add_item(self, library_id: str, item: Item, job: Job | None, *, content_hash: str = "") -> None:
         """Add a new item, and its first job, in one transaction."""
         with self._write() as conn:
-            conn.execute(
-                sa.insert(items), {"library_id": library_id, "content_hash": content_hash, **item_values(item)}
-            )
+            conn.execute(_INSERT_ITEM, {"library_id": library_id, "content_hash": content_hash, **item_values(item)})
             if job is not None:
-                conn.execute(sa.insert(jobs), {"library_id": library_id, **job_values(job)})
+                conn.execute(_INSERT_JOB, {"library_id": library_id, **job_values(job)})
 
     # ---- user actions ------------------------------------------------------------------------
 
@@ -136,7 +114,7 @@ class ItemOperations(StoreBase):
                     return None
             else:
                 again = new_job
-                conn.execute(sa.insert(jobs), {"library_id": library_id, **job_values(again)})
+                conn.execute(_INSERT_JOB, {"library_id": library_id, **job_values(again)})
             self._sync_item(conn, again)
             return again
 
@@ -153,7 +131,7 @@ class ItemOperations(StoreBase):
                 return None
             if self._active_jobs(conn, library_id, job.item_id, job.type):
                 return None
-            conn.execute(sa.insert(jobs), {"library_id": library_id, **job_values(job)})
+            conn.execute(_INSERT_JOB, {"library_id": library_id, **job_values(job)})
             self._sync_item(conn, job)
             return job
 
@@ -205,3 +183,30 @@ class ItemOperations(StoreBase):
         changes = {name: insert.excluded[name] for name in values if name != "id"}
         newer = sa.and_(table.c.library_id == library_id, table.c.updated_ms < insert.excluded.updated_ms)
         conn.execute(insert.on_conflict_do_update(index_elements=[table.c.id], set_=changes, where=newer))
+
+
+# Built once (see `store_base`): the reads of a library and of a cutout's twin, and the inserts of new work.
+_LIVE_ITEMS = (
+    sa.select(items)
+    .where(items.c.library_id == sa.bindparam("library_id"), items.c.deleted_ms == 0)
+    .order_by(items.c.created_ms.desc(), items.c.id)
+)
+_JOBS = sa.select(jobs).where(jobs.c.library_id == sa.bindparam("library_id")).order_by(jobs.c.created_ms, jobs.c.id)
+_DELETED_ITEM_IDS = sa.select(items.c.id).where(
+    items.c.library_id == sa.bindparam("library_id"), items.c.deleted_ms != 0
+)
+_LIBRARY = sa.select(libraries.c.id).where(libraries.c.id == sa.bindparam("library_id"))
+_CONTENT_HASH = sa.select(items.c.content_hash).where(items.c.id == sa.bindparam("item_id"))
+_FINISHED_TWIN = (
+    sa.select(items)
+    .where(
+        items.c.library_id == sa.bindparam("library_id"),
+        items.c.content_hash == sa.bindparam("content_hash"),
+        items.c.id != sa.bindparam("item_id"),
+        items.c.cutout != "",
+        items.c.deleted_ms == 0,
+    )
+    .order_by(items.c.created_ms)
+)
+_INSERT_ITEM = sa.insert(items)  # the parameters are the columns
+_INSERT_JOB = sa.insert(jobs)

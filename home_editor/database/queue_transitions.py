@@ -47,16 +47,8 @@ class QueueTransitions(StoreBase):
     def queue_state(self, library_id: str, now_ms: int) -> tuple[int, int | None]:
         """How many of the library's jobs are active, and when the earliest held-back one is due."""
         with self._engine.connect() as conn:
-            active = conn.execute(
-                sa.select(sa.func.count()).where(jobs.c.library_id == library_id, jobs.c.status.in_(ACTIVE))
-            ).scalar_one()
-            next_due = conn.execute(
-                sa.select(sa.func.min(jobs.c.not_before_ms)).where(
-                    jobs.c.library_id == library_id,
-                    jobs.c.status == JobStatus.PENDING.value,
-                    jobs.c.not_before_ms > now_ms,
-                )
-            ).scalar_one()
+            active = conn.execute(_ACTIVE_COUNT, {"library_id": library_id}).scalar_one()
+            next_due = conn.execute(_NEXT_DUE, {"library_id": library_id, "now_ms": now_ms}).scalar_one()
             return active, next_due
 
     # ---- claiming ----------------------------------------------------------------------------
@@ -75,14 +67,7 @@ class QueueTransitions(StoreBase):
         with self._write() as conn:
             self._lock_library(conn, request.library_id, request.now_ms)
             result = write(self)
-            claimed = self.claim_due(
-                request.library_id,
-                tokens=request.tokens,
-                now_ms=request.now_ms,
-                lease_ms=request.lease_ms,
-                concurrency=request.concurrency,
-                still_running=request.still_running,
-            )
+            claimed = self._claim_locked(conn, request)
         return result, claimed
 
     def claim_due(
@@ -102,21 +87,31 @@ class QueueTransitions(StoreBase):
         lock on the library's row (FOR UPDATE; created first if the library has jobs but no row), which
         never holds up claims in other libraries; SQLite write transactions are IMMEDIATE (one writer).
         """
-        claims: list[Job] = []
+        request = ClaimRequest(
+            library_id=library_id,
+            tokens=tokens,
+            now_ms=now_ms,
+            lease_ms=lease_ms,
+            concurrency=concurrency,
+            still_running=still_running,
+        )
         with self._write() as conn:
             self._lock_library(conn, library_id, now_ms)
-            active = [
-                job_from_row(row)
-                for row in conn.execute(
-                    sa.select(jobs).where(jobs.c.library_id == library_id, jobs.c.status.in_(ACTIVE))
-                ).mappings()
-            ]
-            picked = scheduler.pick_claims(active, now_ms=now_ms, concurrency=concurrency, still_running=still_running)
-            for job, token in zip(picked, tokens, strict=False):
-                claimed = scheduler.claimed(job, now_ms=now_ms, token=token, lease_ms=lease_ms)
-                if self._compare_and_set(conn, job, claimed):
-                    self._sync_item(conn, claimed)
-                    claims.append(claimed)
+            return self._claim_locked(conn, request)
+
+    def _claim_locked(self, conn: sa.Connection, request: ClaimRequest) -> list[Job]:
+        """`claim_due` in a transaction that holds the library's lock."""
+        rows = conn.execute(_ACTIVE_JOBS, {"library_id": request.library_id}).mappings()
+        active = [job_from_row(row) for row in rows]
+        picked = scheduler.pick_claims(
+            active, now_ms=request.now_ms, concurrency=request.concurrency, still_running=request.still_running
+        )
+        claims: list[Job] = []
+        for job, token in zip(picked, request.tokens, strict=False):
+            claimed = scheduler.claimed(job, now_ms=request.now_ms, token=token, lease_ms=request.lease_ms)
+            if self._compare_and_set(conn, job, claimed):
+                self._sync_item(conn, claimed)
+                claims.append(claimed)
         return claims
 
     # ---- a running job -----------------------------------------------------------------------
@@ -138,11 +133,7 @@ class QueueTransitions(StoreBase):
     def _update_claimed(self, job_id: str, token: str, **values: object) -> bool:
         """Write to a job only while the claim `token` still holds it."""
         with self._write() as conn:
-            result = conn.execute(
-                sa.update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value)
-                .values(**values)
-            )
+            result = conn.execute(_UPDATE_CLAIMED, {"claimed_id": job_id, "claimed_token": token, **values})
             return result.rowcount == 1
 
     # ---- settling ----------------------------------------------------------------------------
@@ -210,15 +201,7 @@ class QueueTransitions(StoreBase):
 
     @staticmethod
     def _claimed_job(conn: sa.Connection, job_id: str, token: str) -> Job | None:
-        row = (
-            conn.execute(
-                sa.select(jobs).where(
-                    jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.status == JobStatus.PROCESSING.value
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = conn.execute(_CLAIMED_JOB, {"claimed_id": job_id, "claimed_token": token}).mappings().first()
         return job_from_row(row) if row else None
 
     # ---- recovery and cleanup ----------------------------------------------------------------
@@ -258,3 +241,22 @@ class QueueTransitions(StoreBase):
                 sa.delete(jobs).where(jobs.c.status.in_(TERMINAL), jobs.c.updated_ms < now_ms - ttl_ms)
             )
             return result.rowcount
+
+
+# Built once (see `store_base`): the statements of every queue transition and of the drain's look at its queue.
+_ACTIVE_JOBS = sa.select(jobs).where(jobs.c.library_id == sa.bindparam("library_id"), jobs.c.status.in_(ACTIVE))
+_ACTIVE_COUNT = sa.select(sa.func.count()).where(
+    jobs.c.library_id == sa.bindparam("library_id"), jobs.c.status.in_(ACTIVE)
+)
+_NEXT_DUE = sa.select(sa.func.min(jobs.c.not_before_ms)).where(
+    jobs.c.library_id == sa.bindparam("library_id"),
+    jobs.c.status == JobStatus.PENDING.value,
+    jobs.c.not_before_ms > sa.bindparam("now_ms"),
+)
+_IS_CLAIMED = sa.and_(
+    jobs.c.id == sa.bindparam("claimed_id"),
+    jobs.c.lease_token == sa.bindparam("claimed_token"),
+    jobs.c.status == JobStatus.PROCESSING.value,
+)
+_CLAIMED_JOB = sa.select(jobs).where(_IS_CLAIMED)
+_UPDATE_CLAIMED = sa.update(jobs).where(_IS_CLAIMED)  # the other parameters are the columns to set

@@ -23,10 +23,10 @@ def item_from_row(row: Mapping[str, Any]) -> Item:
 
 def item_values(item: Item) -> dict[str, Any]:
     """Column values for an item."""
-    values = dataclasses.asdict(item)
+    values = {name: getattr(item, name) for name in _ITEM_FIELDS}  # flat: no deep copy (`asdict`) per write
     values["cutout_status"] = item.cutout_status.value
     values["model_status"] = item.model_status.value if item.model_status else ""
-    values["file_urls"] = json.dumps(dict(values.pop("urls")), sort_keys=True)
+    values["file_urls"] = json.dumps(dict(item.urls), sort_keys=True)
     return values
 
 
@@ -40,7 +40,7 @@ def job_from_row(row: Mapping[str, Any]) -> Job:
 
 def job_values(job: Job) -> dict[str, Any]:
     """Column values for a job."""
-    values = dataclasses.asdict(job)
+    values = {name: getattr(job, name) for name in _JOB_FIELDS}
     values["type"] = job.type.value
     values["status"] = job.status.value
     return values
