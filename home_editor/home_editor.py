@@ -2,7 +2,6 @@
 runner's start-up sweep."""
 
 import asyncio
-import gc
 import logging
 
 import reflex as rx
@@ -14,20 +13,16 @@ from home_editor.core.errors import ConfigError
 from home_editor.export.routes import export_routes
 from home_editor.media_route import media_app
 from home_editor.pages.index import index
+from home_editor.server_process import prepare_server_process
 from home_editor.state.library_state import LibraryState
 from home_editor.state.process_services import get_services
-from home_editor.thread_pools import quick_hand_offs
 
 logger = logging.getLogger(__name__)
 
 
 async def resume_work() -> None:
     """At start-up, resume libraries that still have queued work (e.g. after a restart)."""
-    # Everything built at start-up (Reflex, the compiled app) lives as long as the process: collected once
-    # here and frozen, later full collections skip it (walking it held the event loop for ~80 ms here).
-    gc.collect()
-    gc.freeze()
-    quick_hand_offs(asyncio.get_running_loop())
+    prepare_server_process(asyncio.get_running_loop())
     try:
         # Built on a thread: it opens the database, prepares the data folder and starts the processing
         # workers, none of which may hold up the event loop (tabs reconnecting after a restart wait on it).

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from home_editor.app_wiring import build_services
 from home_editor.data_folder import prepare_data_folder
+from home_editor.server_process import prepare_server_process
 from home_editor.settings import Settings, db_url_from, load_env_files
-from home_editor.thread_pools import quick_hand_offs
 
 logger = logging.getLogger("home_editor.worker")
 READY = "home_editor worker: ready"  # logged once it claims work (and, with Redis, hears notices)
@@ -47,7 +47,7 @@ async def serve(settings: Settings, *, db_url: str, public_base_url: str, stop: 
 
 
 async def _main() -> None:
-    quick_hand_offs(asyncio.get_running_loop())
+    prepare_server_process(asyncio.get_running_loop())
     env = dict(os.environ)
     settings = worker_settings(env)
     db_url = db_url_from(env)

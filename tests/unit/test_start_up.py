@@ -4,6 +4,7 @@ tabs reconnecting after a restart are served by that loop meanwhile."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import threading
 from pathlib import Path
@@ -66,13 +67,15 @@ async def test_the_start_up_runs_the_upload_checks_once(monkeypatch) -> None:
 
 
 @pytest.mark.usefixtures("app_environment")
-async def test_the_start_up_starts_every_to_thread_thread_and_shortens_thread_switches(
+async def test_the_start_up_starts_every_to_thread_thread_shortens_thread_switches_and_freezes_what_it_loaded(
     monkeypatch, thread_starts: list[str]
 ) -> None:
     monkeypatch.setattr(process_services, "_services", None)
     switch_interval = sys.getswitchinterval()
+    gc.unfreeze()
     try:
         await app_module.resume_work()
+        assert gc.get_freeze_count() > 0
         assert sum(name.startswith("home-editor-io") for name in thread_starts) == default_thread_count()
         assert sys.getswitchinterval() == 0.001
         thread_starts.clear()
@@ -80,6 +83,7 @@ async def test_the_start_up_starts_every_to_thread_thread_and_shortens_thread_sw
         await asyncio.gather(*(asyncio.to_thread(everyone.wait) for _ in range(default_thread_count())))
         assert thread_starts == []
     finally:
+        gc.unfreeze()
         sys.setswitchinterval(switch_interval)
         if process_services._services is not None:
             await process_services._services.runner.shutdown()
