@@ -21,11 +21,11 @@ def rows_for(r: dict) -> list[Row]:
     deferred, locked = reads["deferred"], reads["write_locked"]
     ratio = poll["p50"] / wake["p50"]
     return [
-        ("1 enqueue→start (wake-up)", f"p50 {wake['p50']:.1f} ms · p95 {wake['p95']:.1f} ms (n={wake['n']})", "p95 ≤ 50 ms", _verdict(wake["p95"] <= 50)),
+        ("1 enqueue→start (wake-up)", f"p50 {wake['p50']:.1f} ms · p95 {wake['p95']:.1f} ms (n={wake['n']})", "p95 ≤ 15 ms (issue 14; was 50)", _verdict(wake["p95"] <= 15)),
         ("1b same, 2 s polling (seed)", f"p50 {poll['p50']:.0f} ms · p95 {poll['p95']:.0f} ms · ratio {ratio:.0f}×", "ratio ≥ 20×", _verdict(ratio >= 20)),
-        ("2 makespan 20×300 ms, conc. 2", f"{span['seconds']:.3f} s / ideal {span['ideal']:.1f} s = {span['ratio']:.3f}", "≤ 1.05", _verdict(span["ratio"] <= 1.05)),
-        ("3 drop→thumbnail (Chromium)", f"p50 {thumb['p50']:.0f} ms · p95 {thumb['p95']:.0f} ms (n={thumb['n']}, {r['file_mib']:.1f} MB JPEGs)", "p95 ≤ 300 ms", _verdict(thumb["p95"] <= 300)),
-        ("4 UI round trip under load", f"p95 {lag['busy']['p95']:.0f} ms busy (n={lag['busy']['n']}) · {lag['idle']['p95']:.0f} ms idle", "p95 ≤ 50 ms", _verdict(lag["busy"]["p95"] <= 50)),
+        ("2 makespan 20×300 ms, conc. 2", _makespan(span), "≤ 1.03 (issue 14; was 1.05)", _verdict(span["ratio"] <= 1.03)),
+        ("3 drop→thumbnail (Chromium)", f"p50 {thumb['p50']:.0f} ms · p95 {thumb['p95']:.0f} ms (n={thumb['n']}, {r['file_mib']:.1f} MB JPEGs)", "p95 ≤ 250 ms (issue 14; was 300)", _verdict(thumb["p95"] <= 250)),
+        ("4 UI round trip under load", f"p95 {lag['busy']['p95']:.0f} ms busy (n={lag['busy']['n']}) · {lag['idle']['p95']:.0f} ms idle", "p95 ≤ 40 ms (issue 14; was 50)", _verdict(lag["busy"]["p95"] <= 40)),
         ("4b backend event-loop stall", f"p95 {r['loop_stall_ms']['p95']:.1f} ms · max {r['loop_stall_ms']['max']:.0f} ms (n={r['loop_stall_ms']['n']})", "report", "—"),
         ("5 localStorage per item", f"{store['per_item']:.0f} B ({store['total_chars']} chars)", "≤ 400 B", _verdict(store["per_item"] <= 400)),
         ("6a local cutout, 12 MP", f"median {proc['cutout_12mp']['p50']:.3f} s", "≤ 0.5 s", _verdict(proc["cutout_12mp"]["p50"] <= 0.5)),
@@ -40,6 +40,12 @@ def rows_for(r: dict) -> list[Row]:
         *_live_rows(r.get("live")),
         *_hop_rows(r.get("hops")),
     ]  # fmt: skip
+
+
+def _makespan(span: dict) -> str:
+    ratios = span.get("ratios")
+    each = f" (median of {len(ratios)}: {' · '.join(f'{ratio:.3f}' for ratio in ratios)})" if ratios else ""
+    return f"{span['seconds']:.3f} s / ideal {span['ideal']:.1f} s = {span['ratio']:.3f}{each}"
 
 
 def _live_rows(live: dict | None) -> list[Row]:
@@ -180,7 +186,9 @@ def write_markdown(path: Path, results: dict, rows: list[Row]) -> None:
         "",
         "How each is measured: 1/1b, 100 jobs queued one by one at random moments against an executor that",
         "does nothing, real SQLite store, timestamps from the runner (1b: `HOME_EDITOR_WAKE_ON_ENQUEUE=0`, the",
-        "original's 2 s polling, in the same run); 2, 20 jobs of 300 ms queued at once; 3, ten ~4 MB 12 MP JPEGs",
+        "original's 2 s polling, in the same run); 2, 20 jobs of 300 ms queued at once, five runs (1 and 2 run on",
+        "a loop set up as the app's server processes set theirs up: start-up objects frozen out of the garbage",
+        "collector, 1 ms thread switches, `to_thread` threads started); 3, ten ~4 MB 12 MP JPEGs",
         "dropped one by one in Chromium, three rounds in fresh tabs, from the file input's change event to the",
         "new thumbnail's `load` event (each photo's cutout starts meanwhile, as in use); 4, a click on the density",
         "toggle until the page shows the new state, repeated while local cutouts of 12 MP photos run two at a",

@@ -34,7 +34,7 @@ def test_the_report_names_the_commit_and_any_uncommitted_change(tmp_path: Path) 
     assert "unknown commit" in measured_on(source(tmp_path / "not-a-checkout"))
 
 
-def test_the_trellis_budget_row_says_it_is_per_key_and_shared_with_redis() -> None:
+def _results(**changes: object) -> dict:
     summary = {"p50": 1.0, "p95": 1.0, "max": 1.0, "n": 1}
     results = {
         "pickup_wake_ms": summary, "pickup_poll_ms": summary, "makespan": {"seconds": 3, "ideal": 3, "ratio": 1},
@@ -46,8 +46,25 @@ def test_the_trellis_budget_row_says_it_is_per_key_and_shared_with_redis() -> No
         "snapshots_while_claiming": {"deferred": {"snapshots_per_s": 1, "claims_per_s": 1, "snapshot_p95_ms": 1},
                                      "write_locked": {"snapshots_per_s": 1, "claims_per_s": 1, "snapshot_p95_ms": 1}},
     }  # fmt: skip
-    [row] = [row for row in rows_for(results) if "Trellis" in row[0]]
+    return results | changes
+
+
+def test_the_trellis_budget_row_says_it_is_per_key_and_shared_with_redis() -> None:
+    [row] = [row for row in rows_for(_results()) if "Trellis" in row[0]]
     assert "per key" in row[2] and "with Redis every process shares" in row[2]
+
+
+def test_the_makespan_row_judges_the_median_run_against_issue_14s_target_and_shows_each_run() -> None:
+    def row(ratios: list[float]) -> tuple[str, str, str, str]:
+        middle = sorted(ratios)[len(ratios) // 2]
+        span = {"seconds": 3 * middle, "ideal": 3.0, "ratio": middle, "ratios": ratios}
+        [found] = [row for row in rows_for(_results(makespan=span)) if "makespan" in row[0]]
+        return found
+
+    met = row([1.021, 1.035, 1.018, 1.024, 1.026])
+    assert "= 1.024 (median of 5: 1.021 · 1.035 · 1.018 · 1.024 · 1.026)" in met[1]
+    assert met[2].startswith("≤ 1.03") and met[3] == "met"
+    assert row([1.031, 1.035, 1.018, 1.032, 1.026])[3] == "MISSED"
 
 
 def test_the_claim_rows_compare_both_databases_and_judge_the_library_limit() -> None:
