@@ -54,13 +54,15 @@ class CutoutAndModelExecutor:
     async def _cutout(self, library_id: str, item: Item, claim: Claim) -> Outcome:
         cutout = await self._reuse_twin(library_id, item)
         if cutout is None:
+            original = file_key(library_id, item.id, item.original)
 
             async def load_original() -> bytes:
-                return await self._storage.get(file_key(library_id, item.id, item.original))
+                return await self._storage.get(original)
 
-            cutout = await self._processor.remove_background(claim.context(load_original))
+            context = claim.context(load_original, image_path=self._storage.local_path(original))
+            cutout = await self._processor.remove_background(context)
         name = new_cutout_name()
-        preview = await run_job_work(make_preview, cutout.png, PREVIEW_SIDE)
+        preview = cutout.preview or await run_job_work(make_preview, cutout.png, PREVIEW_SIDE)
         return await self._keep(
             library_id,
             item,

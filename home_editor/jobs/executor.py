@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Protocol
 
 from home_editor.core.models import Job
@@ -32,13 +33,15 @@ class Claim:
     remember_remote_id: Callable[[str], Awaitable[None]]
     remote_id: str = ""
 
-    def context(self, load_image: Callable[[], Awaitable[bytes]]) -> JobContext:
-        """The processor's context for this attempt, whole: these write-backs and the reader of the job's input."""
+    def context(self, load_image: Callable[[], Awaitable[bytes]], image_path: Path | None = None) -> JobContext:
+        """The processor's context for this attempt, whole: these write-backs, and the reader of the job's
+        input (and its file on this machine, if it has one)."""
         return JobContext(
             report=self.report,
             load_image=load_image,
             remote_id=self.remote_id,
             remember_remote_id=self.remember_remote_id,
+            image_path=image_path,
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Protocol
 
 ProgressReport = Callable[[int, str], Awaitable[None]]
@@ -13,10 +14,12 @@ ProgressReport = Callable[[int, str], Awaitable[None]]
 
 @dataclasses.dataclass(frozen=True)
 class Cutout:
-    """A background-removal result: an RGBA PNG and an optional note for the user (e.g. low confidence)."""
+    """A background-removal result: an RGBA PNG, an optional note for the user (e.g. low confidence), and
+    the card's WebP copy when the processor made it with the cutout (else the job makes it)."""
 
     png: bytes
     note: str = ""
+    preview: bytes = b""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,12 +41,15 @@ class JobContext:
             original photo for a cutout, the cutout PNG for a 3D model.
         remote_id: The provider's job id from an earlier attempt ('' if none): re-attach, never resubmit.
         remember_remote_id: Persists a newly issued provider job id at once ('' forgets it).
+        image_path: The job's input as a file on this machine's disk, when its storage keeps it there (else
+            None): a processor working on this machine reads it there instead of calling `load_image`.
     """
 
     report: ProgressReport
     load_image: Callable[[], Awaitable[bytes]]
     remote_id: str = ""
     remember_remote_id: Callable[[str], Awaitable[None]] = dataclasses.field(default=lambda _id: _noop())
+    image_path: Path | None = None
 
 
 async def _noop() -> None:

@@ -4,6 +4,7 @@ its file is ready, else (chosen, or the model could not be had) the classical me
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import io
 from pathlib import Path
@@ -18,7 +19,9 @@ from home_editor.processing.cutout_model import model_cut_out
 from home_editor.processing.images import load_for_processing
 from home_editor.processing.model_state import PREPARING, CutoutModelState
 from home_editor.processing.pools import run_job_work
+from home_editor.processing.previews import PREVIEW_SIDE, make_preview
 from home_editor.processing.relief import relief_glb
+from home_editor.storage.local_files import read_stored_file
 
 OUTPUT_SIDE = 1024  # the card shows the cutout itself, and 3D generation wants ≤ 1024 px
 WORK_SIDE = 1024
@@ -42,6 +45,18 @@ def cut_out(data: bytes, *, max_pixels: int) -> Cutout:
     rgb.putalpha(alpha)
     note = "" if mask.confident else LOW_CONFIDENCE.format(reason=mask.reason)
     return Cutout(png=_png(rgb), note=note)
+
+
+def cut_out_with_preview(photo: bytes | Path, *, model_path: str | None, max_pixels: int) -> Cutout:
+    """In a processing worker: the cutout of a photo (its bytes, or its stored file, read here), by the model
+    when it has a file, else by the classical method, with the card's preview made in the same call. So
+    neither the photo nor the cutout's PNG crosses to the server process and back for the preview."""
+    data = read_stored_file(photo) if isinstance(photo, Path) else photo
+    if model_path is not None:
+        cutout = model_cut_out(data, model_path=model_path, max_pixels=max_pixels)
+    else:
+        cutout = cut_out(data, max_pixels=max_pixels)
+    return dataclasses.replace(cutout, preview=make_preview(cutout.png, PREVIEW_SIDE))
 
 
 def _png(image: Image.Image) -> bytes:
@@ -76,15 +91,13 @@ class LocalProcessor:
         return "Local (classical cutout)"
 
     async def remove_background(self, context: JobContext) -> Cutout:
-        """The cutout of the job's image (waits, reporting, while the model is being prepared)."""
-        image = await context.load_image()
+        """The cutout of the job's image, with the card's preview (waits, reporting, while the model is being
+        prepared). A photo on this machine's disk is read by the processing worker itself."""
+        photo = context.image_path or await context.load_image()
         model_path = await self._wait_for_model(context.report)
         await context.report(10, "Removing the background…")
-        if model_path is not None:
-            work = functools.partial(model_cut_out, model_path=model_path, max_pixels=self._max_pixels)
-        else:
-            work = functools.partial(cut_out, max_pixels=self._max_pixels)
-        result = await run_job_work(work, image)
+        work = functools.partial(cut_out_with_preview, model_path=model_path, max_pixels=self._max_pixels)
+        result = await run_job_work(work, photo)
         await self._pace(context.report, "Removing the background…")
         await context.report(90, "Saving the cutout…")
         return result

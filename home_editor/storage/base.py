@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from home_editor.core.errors import StorageError
@@ -57,6 +58,11 @@ class Storage(Protocol):
 
     async def locate(self, key: str) -> str | None:
         """The public URL of `key` if it holds a file, else None."""
+        ...
+
+    def local_path(self, key: str) -> Path | None:
+        """Where `key`'s file is on this machine's disk, when this storage keeps files there (else None):
+        processing on this machine reads it there, so its bytes never pass through the server process."""
         ...
 
     async def delete(self, keys: list[str]) -> None:

@@ -39,10 +39,7 @@ class LocalFileStorage:
 
     async def get(self, key: str) -> bytes:
         """Read a stored file."""
-        try:
-            return await asyncio.to_thread(self.path(key).read_bytes)
-        except OSError as error:
-            raise StorageError(f"Could not read a stored file ({error.strerror or error})") from error
+        return await asyncio.to_thread(read_stored_file, self.path(key))
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
         """Read a stored file a chunk at a time (each read in a thread)."""
@@ -58,6 +55,10 @@ class LocalFileStorage:
         finally:
             await asyncio.to_thread(file.close)
 
+    def local_path(self, key: str) -> Path:
+        """The file for a key (`path`): every file of this storage is on this machine's disk."""
+        return self.path(key)
+
     async def locate(self, key: str) -> str | None:
         """The file's URL if it exists."""
         return self.url(key) if await asyncio.to_thread(self.path(key).is_file) else None
@@ -72,6 +73,18 @@ class LocalFileStorage:
     def url(self, key: str) -> str:
         """Where the browser fetches the file."""
         return f"{self._base_url}/{check_key(key)}"
+
+
+def read_stored_file(path: Path) -> bytes:
+    """A stored file's bytes (also read by processing workers, from `local_path`).
+
+    Raises:
+        StorageError: It cannot be read (also when missing).
+    """
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise StorageError(f"Could not read a stored file ({error.strerror or error})") from error
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -83,6 +83,10 @@ class VercelBlobStorage:
         except httpx.HTTPError as error:
             raise StorageError("Could not read a stored file from Vercel Blob.") from error
 
+    def local_path(self, key: str) -> None:
+        """Blobs are not on this machine's disk."""
+        return None
+
     async def locate(self, key: str) -> str | None:
         """The blob's public URL, or None when no blob has this pathname."""
         try:
