@@ -30,7 +30,6 @@ STREAMS = 2
 STALL_SECONDS = 0.5
 LONGEST_SECONDS = 5.0
 READ_AT_LEAST = 64 * 1024  # Pillow's own read size
-DECODER_READ = 8 * 1024 * 1024  # the decoder's reads: whatever has arrived, up to this
 
 
 class ArrivingBytes(io.RawIOBase):
@@ -172,7 +171,6 @@ class StreamedThumbnail:
     def _decode(self) -> bytes | None:
         try:
             image = Image.open(self._bytes, formats=("JPEG",))
-            image.decodermaxblock = DECODER_READ
             return decode_thumbnail(image, max_pixels=self._max_pixels, thumb_side=self._thumb_side)
         except Exception as error:
             logger.debug("No thumbnail from the arriving bytes: %s", error)

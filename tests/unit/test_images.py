@@ -127,3 +127,32 @@ def test_a_reduced_decode_is_only_for_jpeg_and_keeps_the_pixel_cap() -> None:
     assert load_reduced_jpeg(encode(two_tone(3000, 1500), "PNG"), min_side=1024, max_pixels=50_000_000) is None
     with pytest.raises(BadInputError, match="megapixels"):
         load_reduced_jpeg(encode(two_tone(3000, 2000), "JPEG"), min_side=1024, max_pixels=5_000_000)
+
+
+class _CountedDecoder:
+    """A Pillow decoder that counts its `decode` calls (one per block the image file reads)."""
+
+    def __init__(self, decoder: object, calls: list[int]) -> None:
+        self._decoder, self._calls = decoder, calls
+
+    def decode(self, data: bytes) -> tuple[int, int]:
+        self._calls.append(len(data))
+        return self._decoder.decode(data)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._decoder, name)
+
+
+def test_a_jpeg_in_memory_is_decoded_in_one_block_not_one_per_64_kb(monkeypatch) -> None:
+    """Between blocks the decoding thread waits for Python's GIL (behind an upload's byte checks on the
+    other upload thread, or the event loop); Pillow's default block is 64 KB."""
+    rng = np.random.default_rng(5)
+    noisy = encode(Image.fromarray(rng.integers(0, 255, (900, 1200, 3), dtype=np.uint8)), "JPEG", quality=95)
+    assert len(noisy) > 10 * 64 * 1024
+    calls: list[int] = []
+    real = Image._getdecoder
+    monkeypatch.setattr(Image, "_getdecoder", lambda *args: _CountedDecoder(real(*args), calls))
+
+    accept_upload(noisy, **LIMITS)
+
+    assert calls == [len(noisy)]
