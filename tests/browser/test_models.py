@@ -44,6 +44,8 @@ def test_a_local_model_is_generated_viewed_and_downloaded(app: AppServer, page: 
     glb_url = item.get_attribute("data-glb-url")
     assert glb_url and glb_url.endswith(".glb")
 
+    # the viewer's library (~1 MB of script) is loaded when a model is first shown, not with the page
+    assert page.evaluate("customElements.get('model-viewer') === undefined")
     item.get_by_test_id("view-3d-button").click()
     viewer = page.get_by_test_id("model-viewer")
     expect(viewer).to_have_js_property("src", glb_url)  # React 19 sets custom-element props as properties
