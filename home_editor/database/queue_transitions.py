@@ -23,7 +23,7 @@ R = TypeVar("R")
 
 @dataclasses.dataclass(frozen=True)
 class ClaimRequest:
-    """What a runner asks of `claim_due` (see there): one token per free slot it has for the library."""
+    """What a runner asks of `claim` (see `claim_due`): one token per free slot it has for the library."""
 
     library_id: str
     tokens: Sequence[str]
@@ -87,20 +87,25 @@ class QueueTransitions(StoreBase):
         lock on the library's row (FOR UPDATE; created first if the library has jobs but no row), which
         never holds up claims in other libraries; SQLite write transactions are IMMEDIATE (one writer).
         """
-        request = ClaimRequest(
-            library_id=library_id,
-            tokens=tokens,
-            now_ms=now_ms,
-            lease_ms=lease_ms,
-            concurrency=concurrency,
-            still_running=still_running,
+        return self.claim(
+            ClaimRequest(
+                library_id=library_id,
+                tokens=tokens,
+                now_ms=now_ms,
+                lease_ms=lease_ms,
+                concurrency=concurrency,
+                still_running=still_running,
+            )
         )
+
+    def claim(self, request: ClaimRequest) -> list[Job]:
+        """`claim_due`, asked as a runner asks it."""
         with self._write() as conn:
-            self._lock_library(conn, library_id, now_ms)
+            self._lock_library(conn, request.library_id, request.now_ms)
             return self._claim_locked(conn, request)
 
     def _claim_locked(self, conn: sa.Connection, request: ClaimRequest) -> list[Job]:
-        """`claim_due` in a transaction that holds the library's lock."""
+        """`claim` in a transaction that holds the library's lock."""
         rows = conn.execute(_ACTIVE_JOBS, {"library_id": request.library_id}).mappings()
         active = [job_from_row(row) for row in rows]
         picked = scheduler.pick_claims(

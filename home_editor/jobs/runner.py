@@ -315,15 +315,7 @@ class Runner:
             return []
         self._reserved += free  # other libraries' drains claim meanwhile: they see these slots as taken
         try:
-            request = self._claim_request(library_id, free)
-            claimed = await self._store.claim_due(
-                library_id,
-                tokens=request.tokens,
-                now_ms=request.now_ms,
-                lease_ms=request.lease_ms,
-                concurrency=request.concurrency,
-                still_running=request.still_running,
-            )
+            claimed = await self._store.claim(self._claim_request(library_id, free))
         finally:
             self._reserved -= free
         self._start_claimed(library_id, claimed)

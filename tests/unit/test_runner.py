@@ -589,7 +589,7 @@ async def test_a_wake_only_claims_and_the_periodic_tick_recovers_expired_leases(
     recording.calls.clear()
     runner.wake(library)
     await recording.returned["queue_state"].wait()  # the woken drain has looked once
-    assert recording.calls == ["claim_due", "queue_state"]
+    assert recording.calls == ["claim", "queue_state"]
     assert (await stored_job_async(recording, orphan.id)).lease_token == "dead"  # not recovered by a wake
     clock.now += int(FAST.poll_seconds * 1000)  # a poll later the drain ticks
     await asyncio.wait_for(runner.until_idle(library), 5)
