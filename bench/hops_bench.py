@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.images import product_photo
-from bench.queue_bench import _new_work, _queue_and_start, _setup
+from bench.queue_bench import _new_work, _queue_and_start, _setup, sqlite_url
 from bench.stats import summary
 from home_editor.app_wiring import build_services
 from home_editor.core.models import new_library_id
@@ -83,7 +83,7 @@ async def enqueue_to_start_hops(rounds: int = 5) -> int:
     counter.install()
     counts = []
     with tempfile.TemporaryDirectory() as folder:
-        _store, runner, executor, library = await _setup(Path(folder))
+        _store, runner, executor, library = await _setup(sqlite_url(folder))
         for _ in range(rounds):
             with counter.counting():
                 job = await _queue_and_start(runner, library)
@@ -101,7 +101,7 @@ async def end_to_next_start_hops(rounds: int = 5) -> int:
     counter.install()
     counts = []
     with tempfile.TemporaryDirectory() as folder:
-        _store, runner, executor, library = await _setup(Path(folder), concurrency=1)
+        _store, runner, executor, library = await _setup(sqlite_url(folder), concurrency=1)
         for _ in range(rounds):
             gate = asyncio.Event()
             executor.before_end = gate.wait
@@ -166,7 +166,7 @@ async def wake_to_page_update_hops(rounds: int = 5, items: int = 50) -> int:
     counter.install()
     counts = []
     with tempfile.TemporaryDirectory() as folder:
-        store, runner, _executor, library = await _setup(Path(folder))
+        store, runner, _executor, library = await _setup(sqlite_url(folder))
         for _ in range(items):
             item, job = _new_work()
             store.sync.add_item(library, item, job)

@@ -1,17 +1,20 @@
 """Metrics 1, 1b and 2: the runner's pick-up latency (wake-up vs. the original's 2 s polling, same run)
-and the makespan of 20 × 300 ms jobs at concurrency 2. A real SQLite store; executors that do nothing
-(or sleep) stand in for processing, so only the queue is measured."""
+and the makespan of 20 × 300 ms jobs at concurrency 2. A real store, SQLite or Postgres (a fresh database per
+run, from `new_url`); executors that do nothing (or sleep) stand in for processing, so only the queue is
+measured."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import itertools
 import math
 import random
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from home_editor.core.clock import now_ms
@@ -52,8 +55,26 @@ class TimedExecutor:
         return None
 
 
-async def _setup(folder: Path, **settings: object) -> tuple[AsyncLibraryStore, Runner, TimedExecutor, str]:
-    store = AsyncLibraryStore(LibraryStore(create_engine(f"sqlite:///{folder / 'bench.db'}")))
+NewUrl = Callable[[], str]
+"""Gives the URL of a new empty database."""
+
+
+@contextlib.contextmanager
+def sqlite_databases() -> Iterator[NewUrl]:
+    """New SQLite databases in a temporary folder (removed at the end)."""
+    with tempfile.TemporaryDirectory(prefix="he-queue-bench-") as folder:
+        names = itertools.count()
+        yield lambda: sqlite_url(Path(folder) / str(next(names)))
+
+
+def sqlite_url(folder: str | Path) -> str:
+    """The URL of a SQLite database in `folder`."""
+    return f"sqlite:///{Path(folder) / 'bench.db'}"
+
+
+async def _setup(url: str, **settings: object) -> tuple[AsyncLibraryStore, Runner, TimedExecutor, str]:
+    engine = await asyncio.to_thread(create_engine, url)
+    store = AsyncLibraryStore(LibraryStore(engine))
     executor = TimedExecutor(float(settings.pop("work_seconds", 0.0)))
     runner = Runner(store, executor, ChangeHub(), settings=dataclasses.replace(Settings(), **settings))
     library = new_library_id()
@@ -74,42 +95,42 @@ async def _queue_and_start(runner: Runner, library: str) -> Job:
     return job
 
 
-async def pickup_latencies(count: int, *, wake_on_enqueue: bool) -> list[float]:
+async def pickup_latencies(count: int, *, wake_on_enqueue: bool, new_url: NewUrl) -> list[float]:
     """Queue jobs one by one, each with a free slot, at random moments (so a poll's phase plays no
     favourite); milliseconds from queuing to the job starting."""
     rng = random.Random(7)
-    with tempfile.TemporaryDirectory() as folder:
-        _store, runner, executor, library = await _setup(Path(folder), wake_on_enqueue=wake_on_enqueue)
-        latencies = []
-        for _ in range(count):
-            await asyncio.sleep(rng.uniform(0, 2.0))
-            started = time.perf_counter()
-            job = await _queue_and_start(runner, library)
-            await asyncio.wait_for(executor.events.setdefault(job.id, asyncio.Event()).wait(), 30)
-            latencies.append((executor.started[job.id] - started) * 1000)
-            while runner.running_count(library):
-                await asyncio.sleep(0.001)
-        await runner.shutdown()
-        return latencies
+    _store, runner, executor, library = await _setup(new_url(), wake_on_enqueue=wake_on_enqueue)
+    latencies = []
+    for _ in range(count):
+        await asyncio.sleep(rng.uniform(0, 2.0))
+        started = time.perf_counter()
+        job = await _queue_and_start(runner, library)
+        await asyncio.wait_for(executor.events.setdefault(job.id, asyncio.Event()).wait(), 30)
+        latencies.append((executor.started[job.id] - started) * 1000)
+        while runner.running_count(library):
+            await asyncio.sleep(0.001)
+    await runner.shutdown()
+    return latencies
 
 
-async def makespan(jobs: int = 20, seconds: float = 0.3, concurrency: int = 2, runs: int = 5) -> dict[str, object]:
+async def makespan(
+    new_url: NewUrl, jobs: int = 20, seconds: float = 0.3, concurrency: int = 2, runs: int = 5
+) -> dict[str, object]:
     """Queue `jobs` jobs of `seconds` each at once, as the app queues a batch ("Generate 3D for all": one
     trip to the store, which claims the first jobs); the time until the last ends, over the ideal. One run
     is 3 s, and one hiccup of the host moves its ratio by a hundredth: the median of `runs` runs, and each."""
-    spans = [await _one_makespan(jobs, seconds, concurrency) for _ in range(runs)]
+    spans = [await _one_makespan(new_url, jobs, seconds, concurrency) for _ in range(runs)]
     ideal = math.ceil(jobs / concurrency) * seconds
     middle = statistics.median(spans)
     return {"seconds": middle, "ideal": ideal, "ratio": middle / ideal, "ratios": [span / ideal for span in spans]}
 
 
-async def _one_makespan(jobs: int, seconds: float, concurrency: int) -> float:
-    with tempfile.TemporaryDirectory() as folder:
-        _store, runner, executor, library = await _setup(Path(folder), work_seconds=seconds, concurrency=concurrency)
-        batch = [_new_work() for _ in range(jobs)]
-        started = time.perf_counter()
-        await runner.enqueue(library, lambda store: [store.add_item(library, item, job) for item, job in batch])
-        await asyncio.wait_for(runner.until_idle(library), 120)
-        elapsed = max(executor.ended.values()) - started
-        await runner.shutdown()
-        return elapsed
+async def _one_makespan(new_url: NewUrl, jobs: int, seconds: float, concurrency: int) -> float:
+    _store, runner, executor, library = await _setup(new_url(), work_seconds=seconds, concurrency=concurrency)
+    batch = [_new_work() for _ in range(jobs)]
+    started = time.perf_counter()
+    await runner.enqueue(library, lambda store: [store.add_item(library, item, job) for item, job in batch])
+    await asyncio.wait_for(runner.until_idle(library), 120)
+    elapsed = max(executor.ended.values()) - started
+    await runner.shutdown()
+    return elapsed

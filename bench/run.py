@@ -19,7 +19,7 @@ from bench.live_bench import live_update_figures
 from bench.loop_bench import loop_stalls_ms
 from bench.model_bench import model_figures
 from bench.processing_bench import processing_times
-from bench.queue_bench import makespan, pickup_latencies
+from bench.queue_bench import makespan, pickup_latencies, sqlite_databases
 from bench.read_bench import read_metrics
 from bench.report import rows_for, write_markdown
 from bench.stats import machine, source, summary
@@ -27,19 +27,31 @@ from bench.trellis_bench import status_calls_per_minute
 from bench.workers_bench import worker_figures
 from bench.zip_bench import zip_figures
 from home_editor.server_process import prepare_server_process
+from tests.servers import PostgresServer
 
 ROOT = Path(__file__).parents[1]
 
 
 async def _queue_metrics(count: int, *, quick: bool) -> dict[str, object]:
+    """Rows 1, 1b and 2 on SQLite (the default store), and 1 and 2 again on Postgres (with its defaults)."""
     prepare_server_process(asyncio.get_running_loop())  # the runner's loop as in the app's server processes
-    woken = await pickup_latencies(count, wake_on_enqueue=True)
-    polled = await pickup_latencies(count, wake_on_enqueue=False)
-    return {
-        "pickup_wake_ms": summary(woken),
-        "pickup_poll_ms": summary(polled),
-        "makespan": await makespan(runs=3 if quick else 5),
-    }
+    runs = 3 if quick else 5
+    with sqlite_databases() as new_sqlite:
+        results = {
+            "pickup_wake_ms": summary(await pickup_latencies(count, wake_on_enqueue=True, new_url=new_sqlite)),
+            "pickup_poll_ms": summary(await pickup_latencies(count, wake_on_enqueue=False, new_url=new_sqlite)),
+            "makespan": await makespan(new_sqlite, runs=runs),
+        }
+    server = await asyncio.to_thread(PostgresServer(durable=True).start)
+    try:
+        new_postgres = server.new_database
+        results["postgres"] = {
+            "pickup_wake_ms": summary(await pickup_latencies(count, wake_on_enqueue=True, new_url=new_postgres)),
+            "makespan": await makespan(new_postgres, runs=runs),
+        }
+    finally:
+        await asyncio.to_thread(server.stop)
+    return results
 
 
 def main() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from bench.report import _claim_rows, _model_rows, measured_on, rows_for
 from bench.stats import source
 
@@ -38,6 +40,7 @@ def _results(**changes: object) -> dict:
     summary = {"p50": 1.0, "p95": 1.0, "max": 1.0, "n": 1}
     results = {
         "pickup_wake_ms": summary, "pickup_poll_ms": summary, "makespan": {"seconds": 3, "ideal": 3, "ratio": 1},
+        "postgres": {"pickup_wake_ms": summary, "makespan": {"seconds": 3, "ideal": 3, "ratio": 1}},
         "drop_to_thumbnail_ms": summary, "file_mib": 4, "lag_ms": {"busy": summary, "idle": summary},
         "loop_stall_ms": summary, "storage": {"per_item": 250, "total_chars": 1},
         "memory": {"peak_mib": 1, "baseline_mib": 1},
@@ -55,17 +58,39 @@ def test_the_trellis_budget_row_says_it_is_per_key_and_shared_with_redis() -> No
     assert "per key" in row[2] and "with Redis every process shares" in row[2]
 
 
-def test_the_makespan_row_judges_the_median_run_against_issue_14s_target_and_shows_each_run() -> None:
+@pytest.mark.parametrize("database", ["SQLite", "Postgres"])
+def test_the_makespan_row_judges_the_median_run_against_issue_14s_target_and_shows_each_run(database: str) -> None:
     def row(ratios: list[float]) -> tuple[str, str, str, str]:
         middle = sorted(ratios)[len(ratios) // 2]
         span = {"seconds": 3 * middle, "ideal": 3.0, "ratio": middle, "ratios": ratios}
-        [found] = [row for row in rows_for(_results(makespan=span)) if "makespan" in row[0]]
+        changes = {"makespan": span} if database == "SQLite" else {"postgres": _postgres(makespan=span)}
+        [found] = [row for row in rows_for(_results(**changes)) if row[0].startswith(_ROW_NUMBER[database, 2])]
         return found
 
     met = row([1.021, 1.035, 1.018, 1.024, 1.026])
     assert "= 1.024 (median of 5: 1.021 · 1.035 · 1.018 · 1.024 · 1.026)" in met[1]
     assert met[2].startswith("≤ 1.03") and met[3] == "met"
     assert row([1.031, 1.035, 1.018, 1.032, 1.026])[3] == "MISSED"
+
+
+@pytest.mark.parametrize("database", ["SQLite", "Postgres"])
+def test_the_enqueue_to_start_row_judges_its_databases_p95_against_issue_14s_target(database: str) -> None:
+    def row(p95: float) -> tuple[str, str, str, str]:
+        wake = {"p50": 2.0, "p95": p95, "max": p95, "n": 100}
+        changes = {"pickup_wake_ms": wake} if database == "SQLite" else {"postgres": _postgres(pickup_wake_ms=wake)}
+        [found] = [row for row in rows_for(_results(**changes)) if row[0].startswith(_ROW_NUMBER[database, 1])]
+        return found
+
+    met = row(14.9)
+    assert "p95 14.9 ms (n=100)" in met[1] and met[2].startswith("p95 ≤ 15 ms") and met[3] == "met"
+    assert row(15.1)[3] == "MISSED"
+
+
+_ROW_NUMBER = {("SQLite", 1): "1 ", ("SQLite", 2): "2 ", ("Postgres", 1): "1c ", ("Postgres", 2): "2b "}
+
+
+def _postgres(**changes: object) -> dict:
+    return _results()["postgres"] | changes
 
 
 def test_the_claim_rows_compare_both_databases_and_judge_the_library_limit() -> None:
