@@ -60,13 +60,13 @@ class LibraryService:
         self.hub = hub
         self.settings = settings
         self.uploads = UploadIntake(
-            store,
+            runner,  # an upload's cutout is queued, and started when a slot is free, in one trip to the store
             storage,
             check_photo,
             upload_gate,
             spool_dir=settings.spool_dir,
             limits=settings.upload_limits,
-            added=lambda library_id: self.library_changed(library_id, new_work=True),
+            added=self.library_changed,
         )
         self.recovery = MirrorRecovery(store, storage, job_ttl_ms=settings.job_ttl_ms)
         self._known_libraries: set[str] = set()
@@ -103,11 +103,9 @@ class LibraryService:
         self.runner.wake(library_id)
         return False
 
-    def library_changed(self, library_id: str, *, new_work: bool = False) -> None:
-        """Wake the library's tabs (in every process); with `new_work`, have its queued work looked at now."""
+    def library_changed(self, library_id: str) -> None:
+        """Wake the library's tabs (in every process)."""
         self.hub.notify(library_id)
-        if new_work:
-            self.runner.notice_new_work(library_id)
 
     async def snapshot(self, library_id: str) -> Snapshot:
         """The library as the store has it."""

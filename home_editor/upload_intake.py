@@ -1,6 +1,7 @@
 """Taking uploads in (no Reflex): a drop is received into the private spool while it arrives, then each
-file is checked, stored (original and thumbnail) and added with its cutout queued, in a task of the
-process. The photo checks are handed in (`PhotoCheck`, built in `app_wiring`), so nothing here decodes.
+file is checked, stored (original and thumbnail) and added with its cutout queued (and started, when a slot
+is free, in the same trip to the store), in a task of the process. The photo checks are handed in
+(`PhotoCheck`, built in `app_wiring`), so nothing here decodes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from home_editor.core.errors import BadInputError, StorageError
 from home_editor.core.mirror import clean_text
 from home_editor.core.models import Item, Job, JobType, new_id
 from home_editor.core.storage_keys import THUMB_NAME, file_key, original_name
-from home_editor.database.async_store import AsyncLibraryStore
+from home_editor.database.library_store import LibraryStore
 from home_editor.side_by_side import all_or_raise
 from home_editor.storage.base import Storage, content_type_for
 from home_editor.storage.upload_spool import (
@@ -59,6 +60,13 @@ class PhotoCheck(Protocol):
     def stream(self, first_bytes: bytes, /) -> FileWatcher | None: ...
 
 
+class WorkQueue(Protocol):
+    """Queues work: `write(store)` runs the store calls that queue it, on the store's thread, and the work
+    starts in the same trip when a slot is free (`Runner.enqueue`)."""
+
+    def enqueue(self, library_id: str, write: Callable[[LibraryStore], Any]) -> Awaitable[Any]: ...
+
+
 @dataclasses.dataclass(frozen=True)
 class IntakeResult:
     """What became of one uploaded file: the new item, or a user-facing reason it was not kept."""
@@ -82,7 +90,7 @@ class UploadIntake:
 
     def __init__(
         self,
-        store: AsyncLibraryStore,
+        queue: WorkQueue,
         storage: Storage,
         check: PhotoCheck,
         gate: UploadGate,
@@ -91,7 +99,7 @@ class UploadIntake:
         limits: UploadLimits,
         added: Callable[[str], None],
     ) -> None:
-        self._store, self._storage, self._check, self._gate = store, storage, check, gate
+        self._queue, self._storage, self._check, self._gate = queue, storage, check, gate
         self._spool_dir, self._limits, self._added = spool_dir, limits, added
         self._intakes: set[asyncio.Task[None]] = set()
 
@@ -182,7 +190,8 @@ class UploadIntake:
         self, library_id: str, file_name: str, data: bytes, *, streamed: FileWatcher | None = None
     ) -> Item:
         """Validate an uploaded file, store the original (first) and its thumbnail, then add the item
-        and queue its cutout. Nothing is left behind when any step fails.
+        and queue its cutout, which starts in the same trip to the store when a slot is free. Nothing is
+        left behind when any step fails.
 
         Raises:
             BadInputError: The file is not an acceptable image (the reason is user-facing).
@@ -206,7 +215,9 @@ class UploadIntake:
                 self._storage.put(keys[1], accepted.thumbnail, content_type="image/webp"),
             )
             item = dataclasses.replace(item, urls={item.original: original_url, item.thumb: thumb_url})
-            await self._store.add_item(library_id, item, job, content_hash=content_hash)
+            await self._queue.enqueue(
+                library_id, lambda store: store.add_item(library_id, item, job, content_hash=content_hash)
+            )
         except BaseException:
             await remove_stored_files(self._storage, keys)
             raise

@@ -20,7 +20,11 @@ from home_editor.database.schema import create_engine
 from home_editor.jobs.changes import ChangeHub
 from home_editor.jobs.executor import ClaimLostError, Outcome
 from home_editor.jobs.runner import Runner
+from home_editor.processing.images import AcceptedImage
 from home_editor.settings import Settings
+from home_editor.storage.local_files import LocalFileStorage
+from home_editor.storage.upload_spool import UploadGate
+from home_editor.upload_intake import UploadIntake
 from tests.db_probes import peak_processing, record_peak_processing
 from tests.factories import item, job
 from tests.store_helpers import claim_next_async, stored_job_async
@@ -551,6 +555,35 @@ async def test_queuing_with_a_free_slot_starts_the_job_in_one_trip_to_the_store(
     assert executor.calls_before[queued.id] == ["claiming"]  # queued and claimed together: no wake, no tick
     await asyncio.wait_for(runner.until_idle(library), 5)
     assert (await stored_job_async(recording, queued.id)).status is JobStatus.COMPLETED
+
+
+async def test_an_uploaded_photo_is_added_and_its_cutout_started_in_one_trip_to_the_store(env) -> None:
+    runner, recording, executor = recorded_runner(env, dataclasses.replace(FAST, poll_seconds=30))
+    tmp_path = env[4]
+    library = new_library_id()
+    await recording.ensure_library(library, 0)
+    recording.calls.clear()
+    told: list[str] = []
+    intake = UploadIntake(
+        runner,
+        LocalFileStorage(tmp_path / "media", base_url="http://app/media"),
+        _accept_any_photo,
+        UploadGate(2),
+        spool_dir=tmp_path / "spool",
+        limits=Settings().upload_limits,
+        added=told.append,
+    )
+    added = await intake.add_upload(library, "chair.jpg", b"photo")
+    await until_started(executor, 1)
+    [started] = executor.started
+    assert (await stored_job_async(recording, started)).item_id == added.id
+    assert executor.calls_before[started] == ["claiming"]  # added and claimed together: no wake, no claim after
+    assert told == [library]  # the tabs are told once the item is in
+
+
+async def _accept_any_photo(data: bytes, streamed: object = None) -> tuple[AcceptedImage, str]:
+    accepted = AcceptedImage(extension="jpg", width=4, height=3, thumbnail=b"thumbnail", original=data)
+    return accepted, "hash"
 
 
 async def test_work_queued_while_every_slot_is_taken_starts_when_one_frees(env) -> None:
