@@ -54,9 +54,8 @@ async def test_a_forged_mirror_of_thousands_of_items_costs_a_bounded_number_of_b
     blob: BlobStub, tmp_path: Path, monkeypatch
 ) -> None:
     monkeypatch.setattr(mirror_recovery, "MISSES_PER_RECONCILE", PER_RECONCILE)
-    settings = Settings(data_dir=tmp_path, blob_token=blob.token, blob_api_url=blob.api_url)
+    settings = Settings(data_dir=tmp_path, blob_token=blob.token, blob_api_url=blob.api_url, role="web")
     services = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
-    services.runner.notice_new_work = lambda library_id: None
     clock = [10 * HOUR_MS]
     services.library.recovery.miss_budget = LookupBudget(per_window=PER_HOUR, window_ms=HOUR_MS, clock=lambda: clock[0])
     library = new_library_id()
@@ -93,15 +92,13 @@ async def test_a_real_library_is_recovered_whole_even_beyond_the_cap_on_misses(
     blob: BlobStub, tmp_path: Path, monkeypatch
 ) -> None:
     monkeypatch.setattr(mirror_recovery, "MISSES_PER_RECONCILE", 5)
-    settings = Settings(data_dir=tmp_path, blob_token=blob.token, blob_api_url=blob.api_url)
+    settings = Settings(data_dir=tmp_path, blob_token=blob.token, blob_api_url=blob.api_url, role="web")
     first = build_services(settings, db_url=f"sqlite:///{tmp_path / 'lost.db'}", public_base_url="http://app")
-    first.runner.notice_new_work = lambda library_id: None
     library = new_library_id()
     await first.library.ensure_library(library)
     real = [await first.library.add_upload(library, f"photo {n}.jpg", photo_bytes()) for n in range(12)]
     await first.runner.shutdown()
     fresh = build_services(settings, db_url=f"sqlite:///{tmp_path / 'new.db'}", public_base_url="http://app")
-    fresh.runner.notice_new_work = lambda library_id: None
     try:
         mirror = [*(dataclasses.replace(item, urls={}) for item in real), *forged_mirror(50)]
         before = lookups(blob)

@@ -22,9 +22,9 @@ SAMPLES = corpus()
 
 @pytest.fixture
 async def services(tmp_path: Path):
-    settings = Settings(media_dir=tmp_path / "media", cutout_method="classical")
+    # intake only: a web-only process, which never claims (no processing needed here)
+    settings = Settings(media_dir=tmp_path / "media", cutout_method="classical", role="web")
     made = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
-    made.runner.notice_new_work = lambda library_id: None  # intake only: no processing needed here
     yield made
     await made.runner.shutdown()
 

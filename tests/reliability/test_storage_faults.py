@@ -36,11 +36,14 @@ def unwritable(folder: Path) -> Iterator[None]:
 
 def services_for(tmp_path: Path, **env: str):
     settings = Settings.from_env(
-        {"HOME_EDITOR_MEDIA_DIR": str(tmp_path / "media"), "HOME_EDITOR_CUTOUT_METHOD": "classical", **env}
+        {
+            "HOME_EDITOR_MEDIA_DIR": str(tmp_path / "media"),
+            "HOME_EDITOR_CUTOUT_METHOD": "classical",
+            "HOME_EDITOR_ROLE": "web",  # storing uploads only: a web-only process never claims their cutouts
+            **env,
+        }
     )
-    made = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
-    made.runner.notice_new_work = lambda library_id: None
-    return made
+    return build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
 
 
 def files_under(folder: Path) -> set[str]:

@@ -21,9 +21,9 @@ from tests.factories import item, job
 
 @pytest.fixture
 async def services(tmp_path: Path):
-    settings = Settings(data_dir=tmp_path, media_dir=tmp_path / "media", cutout_method="classical")
+    # the page's reads alone, no processing: a web-only process, which never claims
+    settings = Settings(data_dir=tmp_path, media_dir=tmp_path / "media", cutout_method="classical", role="web")
     made = build_services(settings, db_url=f"sqlite:///{tmp_path / 'page.db'}", public_base_url="http://app")
-    made.runner.notice_new_work = lambda library_id: None  # the page's reads alone, no processing
     yield made
     await made.runner.shutdown()
 

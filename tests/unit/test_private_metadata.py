@@ -95,9 +95,8 @@ def test_a_heic_original_is_stored_upright_without_its_metadata() -> None:
 
 
 async def test_the_served_original_is_the_clean_one(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, media_dir=tmp_path / "media")
+    settings = Settings(data_dir=tmp_path, media_dir=tmp_path / "media", role="web")  # stores, never processes
     services = build_services(settings, db_url=f"sqlite:///{tmp_path / 'app.db'}", public_base_url="http://app")
-    services.runner.notice_new_work = lambda library_id: None
     try:
         library = new_library_id()
         await services.library.ensure_library(library)

@@ -579,6 +579,7 @@ async def test_an_uploaded_photo_is_added_and_its_cutout_started_in_one_trip_to_
     assert (await stored_job_async(recording, started)).item_id == added.id
     assert executor.calls_before[started] == ["claiming"]  # added and claimed together: no wake, no claim after
     assert told == [library]  # the tabs are told once the item is in
+    await asyncio.wait_for(runner.until_idle(library), 5)
 
 
 async def _accept_any_photo(data: bytes, streamed: object = None) -> tuple[AcceptedImage, str]:
