@@ -27,6 +27,7 @@ from bench.stats import summary
 from home_editor.app_wiring import build_services
 from home_editor.core.models import new_library_id
 from home_editor.jobs.changes import ChangeHub
+from home_editor.jobs.runner import JOB_TASK_PREFIX
 from home_editor.library_service import LibraryService
 from home_editor.processing.upload_checks import UploadChecks
 from home_editor.settings import Settings
@@ -126,7 +127,7 @@ async def drop_to_thumbnail_hops(rounds: int = 3) -> int:
     """Hand-offs on the server from a received photo (in the spool) until its card's snapshot is read:
     intake (read, checks, thumbnail, hash), storing both files, adding the item (and claiming its cutout,
     in the same trip), the snapshot. The cutout's own work, which starts meanwhile, is another path."""
-    counter = HandOffs(outside=("job-",))  # the runner's task of a job's execution
+    counter = HandOffs(outside=(JOB_TASK_PREFIX,))
     counter.install()
     counts = []
     with tempfile.TemporaryDirectory() as folder:

@@ -28,6 +28,7 @@ from home_editor.jobs.janitor import Janitor
 from home_editor.settings import Settings
 
 logger = logging.getLogger(__name__)
+JOB_TASK_PREFIX = "job-"  # names the task of each job's execution (`asyncio.Task.get_name`)
 R = TypeVar("R")
 
 
@@ -331,7 +332,7 @@ class Runner:
         if job.id in self._running:  # cannot happen (own jobs are never claimed again): never run one twice
             logger.error("Job %s was claimed while this process still runs it; leaving the new claim", job.id)
             return
-        task = asyncio.create_task(self._execute(library_id, job), name=f"job-{job.id}")
+        task = asyncio.create_task(self._execute(library_id, job), name=f"{JOB_TASK_PREFIX}{job.id}")
         self._running[job.id] = _Running(library_id, job, task, renewed_ms=self._clock())
 
     def _own_job_ids(self) -> list[str]:
